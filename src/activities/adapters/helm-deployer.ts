@@ -1,0 +1,102 @@
+import type { Deployer, HelmTarget, ReleaseRevision } from '../ports';
+import type { CommandRunner } from './command-runner';
+
+/** helm exited non-zero; the message quotes its stderr. */
+export class HelmCommandError extends Error {
+  constructor(
+    readonly action: string,
+    readonly release: string,
+    readonly stderr: string,
+  ) {
+    super(`helm ${action} ${release} failed: ${stderr.trim().split('\n').slice(-5).join(' | ') || '(no output)'}`);
+    this.name = 'HelmCommandError';
+  }
+}
+
+export interface HelmDeployerOptions {
+  runner: CommandRunner;
+  /** The helm binary (env HELM_BIN); default `helm` on PATH. */
+  helmBin?: string;
+  /** Called while helm runs, so long activities heartbeat. */
+  onTick?: () => void;
+}
+
+const NOT_FOUND = /release: not found|not found/i;
+/** Margin over helm's own --timeout before the process is killed. */
+const KILL_MARGIN_MS = 30_000;
+
+/** Reads a dotted path (`image.tag`) out of helm's values JSON. */
+function valueAt(values: unknown, dotted: string): string | null {
+  let node: unknown = values;
+  for (const key of dotted.split('.')) {
+    if (typeof node !== 'object' || node === null) return null;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node === undefined || node === null ? null : String(node);
+}
+
+/** Deployer over the helm CLI: one Helm release per track. */
+export class HelmDeployer implements Deployer {
+  private readonly helmBin: string;
+
+  constructor(private readonly options: HelmDeployerOptions) {
+    this.helmBin = options.helmBin ?? 'helm';
+  }
+
+  private async helm(action: string, release: string, args: string[], target: HelmTarget, timeoutMs = target.timeoutMs) {
+    const context = target.kubeContext ? ['--kube-context', target.kubeContext] : [];
+    const result = await this.options.runner.run({
+      command: this.helmBin,
+      args: [...args, '--namespace', target.namespace, ...context],
+      timeoutMs: timeoutMs + KILL_MARGIN_MS,
+      onTick: this.options.onTick,
+    });
+    return { ...result, fail: () => new HelmCommandError(action, release, result.stderr || result.stdout) };
+  }
+
+  async describe({ target, release }: { target: HelmTarget; release: string }): Promise<ReleaseRevision | null> {
+    const status = await this.helm('status', release, ['status', release, '--output', 'json'], target);
+    if (status.exitCode !== 0) {
+      if (NOT_FOUND.test(status.stderr)) return null;
+      throw status.fail();
+    }
+    const parsed = JSON.parse(status.stdout) as { version?: number; info?: { status?: string } };
+    const values = await this.helm('get values', release, ['get', 'values', release, '--all', '--output', 'json'], target);
+    if (values.exitCode !== 0) throw values.fail();
+    return {
+      release,
+      revision: Number(parsed.version ?? 0),
+      version: valueAt(JSON.parse(values.stdout || '{}'), target.versionValue),
+      status: parsed.info?.status ?? 'unknown',
+    };
+  }
+
+  async install({ target, release, version, extraSet = {} }: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }) {
+    const sets = Object.entries({ ...target.set, ...extraSet, [target.versionValue]: version }).flatMap(([key, value]) => ['--set-string', `${key}=${String(value)}`]);
+    const values = target.valuesFiles.flatMap((file) => ['--values', file]);
+    const result = await this.helm('upgrade', release, ['upgrade', release, target.chart, '--install', '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`, ...values, ...sets], target);
+    if (result.exitCode !== 0) throw result.fail();
+    const revision = await this.describe({ target, release });
+    if (!revision) throw new HelmCommandError('upgrade', release, 'helm reported success but the release is not there');
+    return revision;
+  }
+
+  async test({ target, release, timeoutMs }: { target: HelmTarget; release: string; timeoutMs: number }) {
+    const result = await this.helm('test', release, ['test', release, '--timeout', `${Math.ceil(timeoutMs / 1000)}s`], target, timeoutMs);
+    const output = `${result.stdout}\n${result.stderr}`.trim().slice(-2000);
+    return { passed: result.exitCode === 0, output };
+  }
+
+  async rollback({ target, release, revision }: { target: HelmTarget; release: string; revision: number }) {
+    const result = await this.helm('rollback', release, ['rollback', release, String(revision), '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`], target);
+    if (result.exitCode !== 0) throw result.fail();
+    const now = await this.describe({ target, release });
+    if (!now) throw new HelmCommandError('rollback', release, 'the release is gone after the rollback');
+    return now;
+  }
+
+  async uninstall({ target, release }: { target: HelmTarget; release: string }) {
+    const result = await this.helm('uninstall', release, ['uninstall', release, '--wait'], target);
+    if (result.exitCode !== 0 && !NOT_FOUND.test(result.stderr)) throw result.fail();
+  }
+}

@@ -1,0 +1,94 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { CheckQuery } from '../workflows/domain/queries';
+import type { MetricReading } from '../workflows/domain/analysis';
+import type { Deployer, HelmTarget, MetricsProvider, Notifier, ReadinessChecker, ReleaseRevision, Severity, TestRun, TrafficRouter, TrafficSplit, TrafficWeights } from './ports';
+
+/** The adapters an activity set runs on; the worker builds them from its environment. */
+export interface ActivityDeps {
+  deployer: Deployer;
+  readiness: ReadinessChecker;
+  router: TrafficRouter;
+  /** The metrics provider for a Prometheus URL (the config's metricsServer), or the worker's PROMETHEUS_URL when absent. */
+  metricsFor(serverUrl?: string): MetricsProvider;
+  notifier: Notifier;
+}
+
+/** Failure types the workflow branches on (`failure.type`). */
+export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady' } as const;
+
+/** Heartbeats only when running inside an activity (adapters are also used outside, e.g. by the CLI). */
+function heartbeat(detail?: unknown): void {
+  try {
+    Context.current().heartbeat(detail);
+  } catch {
+    // not in an activity context
+  }
+}
+
+/** Turns an adapter error into a non-retryable failure of a given type, keeping its message. */
+async function asFailure<T>(type: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw ApplicationFailure.nonRetryable((error as Error).message, type);
+  }
+}
+
+/**
+ * Thin activities over the ports: they return facts (a revision, weights, readings) and leave every
+ * decision to the workflow, so each verdict and its reason lands in the history.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    async describeRelease(args: { target: HelmTarget; release: string }): Promise<ReleaseRevision | null> {
+      return deps.deployer.describe(args);
+    },
+
+    async installRelease(args: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }): Promise<ReleaseRevision> {
+      heartbeat(`installing ${args.release}`);
+      return asFailure(FAILURE_TYPES.deploy, () => deps.deployer.install(args));
+    },
+
+    async waitReady(args: { namespace: string; name: string; timeoutMs: number }): Promise<void> {
+      return asFailure(FAILURE_TYPES.readiness, () => deps.readiness.waitReady({ ...args, onProgress: (detail) => heartbeat(detail) }));
+    },
+
+    async runTests(args: { target: HelmTarget; release: string; timeoutMs: number }): Promise<TestRun> {
+      heartbeat(`testing ${args.release}`);
+      return deps.deployer.test(args);
+    },
+
+    async rollbackRelease(args: { target: HelmTarget; release: string; revision: number }): Promise<ReleaseRevision> {
+      return asFailure(FAILURE_TYPES.deploy, () => deps.deployer.rollback(args));
+    },
+
+    async uninstallRelease(args: { target: HelmTarget; release: string }): Promise<void> {
+      return deps.deployer.uninstall(args);
+    },
+
+    /** Retryable on failure: traffic must end in a decided state, so the workflow's retry policy keeps trying. */
+    async setWeights(args: { split: TrafficSplit; weights: TrafficWeights }): Promise<{ changed: boolean; weights: TrafficWeights }> {
+      const { changed } = await deps.router.setWeights(args);
+      return { changed, weights: args.weights };
+    },
+
+    async getWeights(args: { split: TrafficSplit }): Promise<TrafficWeights> {
+      return deps.router.getWeights(args);
+    },
+
+    /** Runs every check's query; a query that fails becomes an `error` reading, judged by the workflow. */
+    async queryChecks(args: { checks: CheckQuery[]; metricsServer?: string }): Promise<MetricReading[]> {
+      const metrics = deps.metricsFor(args.metricsServer);
+      return Promise.all(
+        args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await metrics.query({ query }) })),
+      );
+    },
+
+    async notify(args: { text: string; severity: Severity; channel?: string }): Promise<void> {
+      await deps.notifier.post(args);
+    },
+  };
+}
+
+export type ReleaseActivities = ReturnType<typeof createActivities>;

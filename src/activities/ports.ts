@@ -1,0 +1,84 @@
+/**
+ * Ports: the small interfaces the activities see. One adapter per backend implements each; tests
+ * and dry runs use the in-memory ones. Every method takes one object and is safe to retry.
+ */
+import type { MetricOutcome } from '../workflows/domain/analysis';
+
+/** Where a Helm release lives and how it is installed (no credentials: those stay on the worker). */
+export interface HelmTarget {
+  namespace: string;
+  chart: string;
+  valuesFiles: string[];
+  /** Dotted value path set to the release version, e.g. `image.tag`. */
+  versionValue: string;
+  set: Record<string, string | number | boolean>;
+  /** helm --timeout, in ms. */
+  timeoutMs: number;
+  kubeContext?: string;
+}
+
+/** A Helm release as it stands: its revision number and the version value it runs. */
+export interface ReleaseRevision {
+  release: string;
+  revision: number;
+  version: string | null;
+  status: string;
+}
+
+export interface TestRun {
+  passed: boolean;
+  /** helm's output (tail), quoted in reasons. */
+  output: string;
+}
+
+/** Installs and removes the tracks of a service. Contract: idempotent; errors quote the backend. */
+export interface Deployer {
+  /** The release's current revision, or null when it is not installed. */
+  describe(args: { target: HelmTarget; release: string }): Promise<ReleaseRevision | null>;
+  /** Installs or upgrades `release` to `version` and waits until its resources are ready. */
+  install(args: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }): Promise<ReleaseRevision>;
+  /** Runs the chart's tests; a failing test is a result (passed: false), not an error. */
+  test(args: { target: HelmTarget; release: string; timeoutMs: number }): Promise<TestRun>;
+  /** Rolls `release` back to `revision` and waits. */
+  rollback(args: { target: HelmTarget; release: string; revision: number }): Promise<ReleaseRevision>;
+  /** Removes `release`; removing a release that is not there succeeds. */
+  uninstall(args: { target: HelmTarget; release: string }): Promise<void>;
+}
+
+/** Waits until a workload serves: all replicas updated and available. */
+export interface ReadinessChecker {
+  waitReady(args: { namespace: string; name: string; timeoutMs: number; onProgress?: (detail: string) => void }): Promise<void>;
+}
+
+/** Weights of the two tracks behind the service's traffic split, 0-100, summing to 100. */
+export interface TrafficWeights {
+  primaryWeight: number;
+  canaryWeight: number;
+}
+
+export interface TrafficSplit {
+  namespace: string;
+  /** The TraefikService (or equivalent) that holds the weights. */
+  router: string;
+  primaryService: string;
+  canaryService: string;
+}
+
+/** Moves traffic between the primary and canary tracks. Setting the weights it already has is a no-op. */
+export interface TrafficRouter {
+  getWeights(args: { split: TrafficSplit }): Promise<TrafficWeights>;
+  setWeights(args: { split: TrafficSplit; weights: TrafficWeights }): Promise<{ changed: boolean }>;
+}
+
+/** Runs one instant query. No data, NaN and errors come back as outcomes, never as thrown errors. */
+export interface MetricsProvider {
+  query(args: { query: string }): Promise<MetricOutcome>;
+}
+
+export const SEVERITIES = { info: 'info', success: 'success', warning: 'warning', error: 'error' } as const;
+export type Severity = (typeof SEVERITIES)[keyof typeof SEVERITIES];
+
+/** Tells people (Slack). Throws when the message could not be delivered after its retries. */
+export interface Notifier {
+  post(args: { text: string; severity: Severity; channel?: string }): Promise<void>;
+}

@@ -1,0 +1,83 @@
+import os from 'node:os';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import { loadConfigFile, strategySchema } from '../../config';
+import { SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE } from '../../workflows/messages';
+import { EXIT_CODES, releaseWorkflowId, type ReleaseInput } from '../../workflows/types';
+import type { release } from '../../workflows/release';
+import { CliError } from '../errors';
+import { followRelease } from '../follow';
+import type { CliIO } from '../output';
+import { connectClient } from '../temporal';
+
+export interface StartOptions {
+  config: string;
+  version: string;
+  values?: string;
+  strategy?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+
+/** Validates first: a bad config or flag never starts a workflow. */
+export function buildReleaseInput(options: StartOptions): ReleaseInput {
+  const config = loadConfigFile(options.config, options.values ? { valuesFile: options.values } : {});
+  if (!VERSION_PATTERN.test(options.version)) {
+    throw new CliError(`--version "${options.version}" is not a version: use letters, digits, ".", "-", "_" or "+" (e.g. 1.1.0)`, EXIT_CODES.badInput);
+  }
+  if (options.strategy !== undefined) {
+    const strategy = strategySchema.safeParse(options.strategy);
+    if (!strategy.success) throw new CliError(`--strategy "${options.strategy}": expected canary, blue-green or direct`, EXIT_CODES.badInput);
+    config.strategy = strategy.data;
+  }
+  return { config, version: options.version, requestedBy: os.userInfo().username };
+}
+
+/** Starts the release workflow under its service's id; a second start for the same service is refused by Temporal. */
+export function startReleaseWorkflow(client: Client, input: ReleaseInput, options: Omit<Partial<WorkflowStartOptions>, 'args' | 'taskQueue' | 'workflowId'> = {}) {
+  const { service } = input.config;
+  return client.workflow.start<typeof release>('release', {
+    taskQueue: TASK_QUEUE,
+    workflowId: releaseWorkflowId(service.namespace, service.name),
+    args: [input] as [ReleaseInput],
+    workflowIdConflictPolicy: 'FAIL',
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.service, value: `${service.namespace}/${service.name}` },
+      { key: SEARCH_ATTRIBUTES.version, value: input.version },
+      { key: SEARCH_ATTRIBUTES.strategy, value: input.config.strategy },
+      { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
+      { key: SEARCH_ATTRIBUTES.weight, value: 0 },
+    ],
+    ...options,
+  });
+}
+
+export async function startCommand(options: StartOptions, io: CliIO, env: NodeJS.ProcessEnv): Promise<number> {
+  const input = buildReleaseInput(options);
+  const { service } = input.config;
+  const workflowId = releaseWorkflowId(service.namespace, service.name);
+  const { client, close } = await connectClient(env);
+  try {
+    let handle;
+    try {
+      handle = await startReleaseWorkflow(client, input);
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const running = client.workflow.getHandle(workflowId);
+      const detail = await running
+        .query(statusQuery)
+        .then((status) => ` (version ${status.version}, phase ${status.phase}, canary ${status.canaryWeight}%)`)
+        .catch(() => '');
+      throw new CliError(`a release of ${service.namespace}/${service.name} is already running: ${workflowId}${detail}. Watch it with \`docutag-release watch ${workflowId}\` or stop it with \`docutag-release abort ${workflowId}\`.`);
+    }
+    if (!options.wait) {
+      io.out(options.json ? JSON.stringify({ workflowId, runId: handle.firstExecutionRunId }) : `Started ${workflowId} (${input.config.strategy}, version ${input.version}). Follow it with: docutag-release watch ${workflowId}`);
+      return EXIT_CODES.succeeded;
+    }
+    if (!options.json) io.out(`Started ${workflowId} (${input.config.strategy}, version ${input.version})`);
+    return await followRelease(handle, io, { json: options.json ?? false });
+  } finally {
+    await close();
+  }
+}

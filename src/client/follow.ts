@@ -1,0 +1,70 @@
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { statusQuery } from '../workflows/messages';
+import { EXIT_CODES, exitCodeFor, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
+import { formatMs } from '../workflows/domain/duration';
+import { renderStatus, weightBar, type CliIO } from './output';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The result line a person reads last; also used by `status` of a finished release. */
+export function renderResult(result: ReleaseResult): string {
+  const timings = [`total ${formatMs(result.totalMs)}`];
+  if (result.detectionMs !== null) timings.push(`detection ${formatMs(result.detectionMs)}`);
+  if (result.rollbackMs !== null) timings.push(`rollback ${formatMs(result.rollbackMs)}`);
+  return `${result.outcome.toUpperCase()}: ${result.reason} (${timings.join(', ')})`;
+}
+
+export interface FollowOptions {
+  pollMs?: number;
+  json?: boolean;
+}
+
+/**
+ * Follows a release until it ends: new events as lines (or a redrawn panel on a terminal), a weight
+ * bar whenever the weight moves. Returns the exit code of its outcome.
+ */
+export async function followRelease(handle: WorkflowHandle, io: CliIO, options: FollowOptions = {}): Promise<number> {
+  const printed = new Set<string>();
+  let lastWeight = -1;
+  let waitingForWorker = false;
+  const printNew = (status: ReleaseStatus) => {
+    if (options.json) return;
+    if (io.isTTY) {
+      io.out(`\x1b[H\x1b[2J${renderStatus(status)}`);
+      return;
+    }
+    for (const event of status.events) {
+      const key = `${event.at}|${event.message}`;
+      if (printed.has(key)) continue;
+      printed.add(key);
+      io.out(`${event.at.slice(11, 19)}  ${event.message}`);
+    }
+    if (status.canaryWeight !== lastWeight) {
+      lastWeight = status.canaryWeight;
+      io.out(`          canary ${weightBar(status.canaryWeight)}  ${status.phase}`);
+    }
+  };
+  for (;;) {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') {
+      try {
+        const result = (await handle.result()) as ReleaseResult;
+        printNew(result.status);
+        io.out(options.json ? JSON.stringify(result, null, 2) : renderResult(result));
+        return exitCodeFor(result.outcome);
+      } catch (error) {
+        const cause = error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : (error as Error).message;
+        io.err(`FAILED: the release workflow ended ${description.status.name}: ${cause}`);
+        return EXIT_CODES.failed;
+      }
+    }
+    try {
+      printNew(await handle.query(statusQuery));
+      waitingForWorker = false;
+    } catch (error) {
+      if (!waitingForWorker && !options.json) io.err(`waiting for a worker to answer (${(error as Error).message.split('\n')[0]}); is \`docutag-release worker\` running?`);
+      waitingForWorker = true;
+    }
+    await sleep(options.pollMs ?? 500);
+  }
+}

@@ -1,0 +1,49 @@
+import axios from 'axios';
+import * as k8s from '@kubernetes/client-node';
+import { Context } from '@temporalio/activity';
+import type { ActivityDeps } from '../activities';
+import { createProcessRunner } from '../activities/adapters/command-runner';
+import { HelmDeployer } from '../activities/adapters/helm-deployer';
+import { LogNotifier } from '../activities/adapters/in-memory';
+import { KubernetesReadiness } from '../activities/adapters/kubernetes-readiness';
+import { PrometheusMetricsProvider } from '../activities/adapters/prometheus-metrics';
+import { SlackNotifier } from '../activities/adapters/slack-notifier';
+import { TraefikTrafficRouter } from '../activities/adapters/traefik-router';
+import type { MetricsProvider } from '../activities/ports';
+import type { WorkerEnv } from './environment';
+
+const heartbeatIfInActivity = () => {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // outside an activity
+  }
+};
+
+/** Builds the Kubernetes target's adapters from the worker environment (KUBECONFIG or in-cluster). */
+export function createKubernetesAdapters(env: WorkerEnv, log: (line: string) => void = console.log): ActivityDeps {
+  const kubeConfig = new k8s.KubeConfig();
+  if (env.KUBECONFIG) kubeConfig.loadFromFile(env.KUBECONFIG);
+  else kubeConfig.loadFromDefault();
+  const providers = new Map<string, MetricsProvider>();
+  const metricsFor = (serverUrl?: string): MetricsProvider => {
+    const baseURL = serverUrl ?? env.PROMETHEUS_URL;
+    if (!baseURL) {
+      return { query: async () => ({ kind: 'error', message: 'no Prometheus configured: set metricsServer in the config or PROMETHEUS_URL on the worker' }) };
+    }
+    let provider = providers.get(baseURL);
+    if (!provider) {
+      const headers = env.PROMETHEUS_BEARER_TOKEN ? { Authorization: `Bearer ${env.PROMETHEUS_BEARER_TOKEN}` } : {};
+      provider = new PrometheusMetricsProvider(axios.create({ baseURL, timeout: env.PROMETHEUS_TIMEOUT_MS, headers }));
+      providers.set(baseURL, provider);
+    }
+    return provider;
+  };
+  return {
+    deployer: new HelmDeployer({ runner: createProcessRunner(), helmBin: env.HELM_BIN, onTick: heartbeatIfInActivity }),
+    readiness: new KubernetesReadiness(kubeConfig.makeApiClient(k8s.AppsV1Api)),
+    router: new TraefikTrafficRouter(kubeConfig.makeApiClient(k8s.CustomObjectsApi)),
+    metricsFor,
+    notifier: env.SLACK_WEBHOOK_URL ? new SlackNotifier({ http: axios.create({ timeout: 10_000 }), webhookUrl: env.SLACK_WEBHOOK_URL }) : new LogNotifier(log),
+  };
+}

@@ -1,0 +1,52 @@
+import { Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
+import { createActivities, type ActivityDeps } from '../activities';
+import { TASK_QUEUE } from '../workflows/messages';
+import { temporalSettings } from './connection';
+
+/** The search attributes DESIGN.md lists, with their types. */
+export const REQUIRED_SEARCH_ATTRIBUTES = {
+  ReleaseService: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  ReleaseVersion: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  ReleaseStrategy: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  ReleasePhase: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  ReleaseWeight: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+} as const;
+
+/** Registers the search attributes that are missing (the dev server ignores --search-attribute on an existing DB). */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set(Object.keys(existing.customAttributes ?? {}));
+  const missing = Object.fromEntries(Object.entries(REQUIRED_SEARCH_ATTRIBUTES).filter(([name]) => !known.has(name)));
+  if (Object.keys(missing).length) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  return Object.keys(missing);
+}
+
+export interface CreateReleaseWorkerOptions {
+  deps: ActivityDeps;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides for tests: a prebuilt workflow bundle, cache size, sticky timeouts. */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+/** Connects to Temporal, registers missing search attributes and creates the worker (not yet running). */
+export async function createReleaseWorker({ deps, env = process.env, workerOptions = {} }: CreateReleaseWorkerOptions) {
+  const settings = temporalSettings(env);
+  const client = await Connection.connect(settings.connectionOptions as never);
+  try {
+    await ensureSearchAttributes(client, settings.namespace);
+  } finally {
+    await client.close();
+  }
+  const connection = await NativeConnection.connect(settings.connectionOptions as never);
+  const worker = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: TASK_QUEUE,
+    ...(workerOptions.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities(deps),
+    ...workerOptions,
+  });
+  return { worker, connection, settings };
+}

@@ -1,0 +1,70 @@
+/** Release phases, in Flagger's words where they exist. */
+export const PHASES = {
+  Initializing: 'Initializing',
+  Progressing: 'Progressing',
+  Paused: 'Paused',
+  WaitingPromotion: 'WaitingPromotion',
+  Promoting: 'Promoting',
+  Finalising: 'Finalising',
+  Succeeded: 'Succeeded',
+  RollingBack: 'RollingBack',
+  RolledBack: 'RolledBack',
+  Failed: 'Failed',
+} as const;
+export type Phase = (typeof PHASES)[keyof typeof PHASES];
+
+export const TERMINAL_PHASES: ReadonlySet<Phase> = new Set<Phase>(['Succeeded', 'RolledBack', 'Failed']);
+
+/** Which phase may follow which. Anything not listed is a bug in the workflow, not a user error. */
+const TRANSITIONS: Record<Phase, readonly Phase[]> = {
+  Initializing: ['Progressing', 'WaitingPromotion', 'Promoting', 'RollingBack', 'Failed'],
+  Progressing: ['Paused', 'WaitingPromotion', 'Promoting', 'RollingBack', 'Failed'],
+  Paused: ['Progressing', 'WaitingPromotion', 'RollingBack', 'Promoting', 'Failed'],
+  WaitingPromotion: ['Progressing', 'Paused', 'Promoting', 'RollingBack', 'Failed'],
+  Promoting: ['Finalising', 'RollingBack', 'Failed'],
+  Finalising: ['Succeeded', 'Failed'],
+  Succeeded: [],
+  RollingBack: ['RolledBack', 'Failed'],
+  RolledBack: [],
+  Failed: [],
+};
+
+export function canTransition(from: Phase, to: Phase): boolean {
+  return from === to || TRANSITIONS[from].includes(to);
+}
+
+/** Throws when a transition is not allowed: the workflow fails its task instead of reporting a wrong phase. */
+export function nextPhase(from: Phase, to: Phase): Phase {
+  if (!canTransition(from, to)) throw new Error(`phase transition ${from} -> ${to} is not allowed`);
+  return to;
+}
+
+export const SIGNALS = { promote: 'promote', abort: 'abort', pause: 'pause', resume: 'resume' } as const;
+export type SignalName = (typeof SIGNALS)[keyof typeof SIGNALS];
+
+export type SignalDecision = { accepted: true; note: string } | { accepted: false; note: string };
+
+/** Phases in which traffic and analysis are still in the release's hands. */
+const STEERABLE: ReadonlySet<Phase> = new Set<Phase>(['Initializing', 'Progressing', 'Paused', 'WaitingPromotion']);
+
+/**
+ * Whether a signal fits the phase. A signal that does not fit is recorded and ignored, never a crash:
+ * `abort` after promotion began cannot undo it, `resume` without `pause` has nothing to resume.
+ */
+export function decideSignal(signal: SignalName, phase: Phase, state: { paused: boolean; promoteRequested: boolean; abortRequested: boolean }): SignalDecision {
+  if (TERMINAL_PHASES.has(phase)) return { accepted: false, note: `${signal} ignored: the release already ended (${phase})` };
+  if (state.abortRequested || phase === 'RollingBack') return { accepted: false, note: `${signal} ignored: the release is rolling back` };
+  if (!STEERABLE.has(phase)) return { accepted: false, note: `${signal} ignored: promotion is under way (${phase})` };
+  switch (signal) {
+    case 'abort':
+      return { accepted: true, note: 'abort accepted: rolling back' };
+    case 'promote':
+      return state.promoteRequested
+        ? { accepted: false, note: 'promote ignored: promotion was already requested' }
+        : { accepted: true, note: 'promote accepted: skipping the remaining steps' };
+    case 'pause':
+      return state.paused ? { accepted: false, note: 'pause ignored: the release is already paused' } : { accepted: true, note: 'pause accepted: weight and analysis held until resume' };
+    case 'resume':
+      return state.paused ? { accepted: true, note: 'resume accepted: analysis continues' } : { accepted: false, note: 'resume ignored: the release is not paused' };
+  }
+}

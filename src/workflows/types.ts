@@ -1,0 +1,66 @@
+import type { ReleaseConfig, Strategy } from '../config/schema';
+import type { CheckResult, Phase } from './domain';
+
+/** Input of the `release` workflow. Holds no secret: it is shown in the Web UI. */
+export interface ReleaseInput {
+  config: ReleaseConfig;
+  version: string;
+  /** Who started it (CLI user), for the record. */
+  requestedBy?: string;
+}
+
+export interface ReleaseEvent {
+  /** ISO time. */
+  at: string;
+  message: string;
+}
+
+/** What `status` returns (DESIGN.md, "The status a release reports"). */
+export interface ReleaseStatus {
+  workflowId: string;
+  service: string;
+  namespace: string;
+  version: string;
+  previousVersion: string | null;
+  strategy: Strategy;
+  phase: Phase;
+  /** Canary (or green) weight, 0-100. */
+  canaryWeight: number;
+  /** Analysis rounds run so far. */
+  iteration: number;
+  failedChecks: number;
+  threshold: number;
+  lastChecks: CheckResult[];
+  /** The most recent events, oldest first; bounded. */
+  events: ReleaseEvent[];
+  /** Gate or wait the release is blocked on, if any (e.g. `paused`). */
+  waitingFor: string | null;
+  /** Slack deliveries that failed; they never change the outcome. */
+  notificationFailures: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export const OUTCOMES = { promoted: 'promoted', rolledBack: 'rolledBack', failed: 'failed' } as const;
+export type Outcome = (typeof OUTCOMES)[keyof typeof OUTCOMES];
+
+/** The workflow result. Times in ms; `detectionMs` runs from the first failed check to the rollback decision, `rollbackMs` from the decision to 100% on the primary. */
+export interface ReleaseResult {
+  outcome: Outcome;
+  reason: string;
+  totalMs: number;
+  detectionMs: number | null;
+  rollbackMs: number | null;
+  status: ReleaseStatus;
+}
+
+/** Exit codes of `start --wait`, `watch` and `drill run`. */
+export const EXIT_CODES = { succeeded: 0, other: 1, badInput: 2, rolledBack: 3, failed: 4 } as const;
+
+export function exitCodeFor(outcome: Outcome): number {
+  return outcome === 'promoted' ? EXIT_CODES.succeeded : outcome === 'rolledBack' ? EXIT_CODES.rolledBack : EXIT_CODES.failed;
+}
+
+export function releaseWorkflowId(namespace: string, service: string): string {
+  return `release-${namespace}-${service}`;
+}

@@ -1,0 +1,73 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The Temporal CLI binary, from PATH or .tools/bin, built once by the project's script. */
+export function temporalBinary(): string {
+  return execFileSync('bash', [path.join(ROOT, 'scripts/temporal.sh'), 'path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
+export interface DevServer {
+  address: string;
+  port: number;
+  stop(): Promise<void>;
+  /** Stops and starts the server again on the same port and database file. */
+  restart(): Promise<void>;
+}
+
+async function waitUntilServing(address: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '2s' });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+  throw new Error(`Temporal dev server at ${address} did not come up in ${timeoutMs}ms: ${String(lastError)}`);
+}
+
+/** A real Temporal dev server (CLI v1.5.1), headless, on a free port, with a SQLite file if given. */
+export async function startDevServer(options: { dbFile?: string; port?: number } = {}): Promise<DevServer> {
+  const binary = temporalBinary();
+  const port = options.port ?? (await freePort());
+  const address = `127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error',
+      '--dynamic-config-value', 'frontend.enableServerVersionCheck=false'];
+    if (options.dbFile) args.push('--db-filename', options.dbFile);
+    child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    await waitUntilServing(address);
+  };
+  const stop = async () => {
+    const running = child;
+    if (!running || running.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      running.once('exit', () => resolve());
+      running.kill('SIGTERM');
+      setTimeout(() => running.kill('SIGKILL'), 10_000).unref();
+    });
+  };
+  await launch();
+  return { address, port, stop, restart: async () => { await stop(); await launch(); } };
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * A helm stand-in for adapter and workflow tests: it speaks helm's command line (the subset the
+ * HelmDeployer uses), keeps releases in $FAKE_HELM_DIR/state.json, appends every call to
+ * calls.jsonl, and fails a call when failures.json has a rule "<action> <release>": "<stderr>".
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+
+const dir = process.env.FAKE_HELM_DIR;
+if (!dir) {
+  process.stderr.write('FAKE_HELM_DIR is not set\n');
+  process.exit(1);
+}
+const argv = process.argv.slice(2);
+const read = (file, fallback) => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  } catch {
+    return fallback;
+  }
+};
+const writeState = (state) => {
+  const tmp = path.join(dir, `state.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2));
+  fs.renameSync(tmp, path.join(dir, 'state.json'));
+};
+const flag = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const positional = argv.filter((arg, i) => !arg.startsWith('--') && !(i > 0 && argv[i - 1].startsWith('--') && !['--install', '--wait', '--all'].includes(argv[i - 1])));
+const [command, ...rest] = positional;
+const action = command === 'get' ? `get ${rest[0]}` : command;
+const release = command === 'get' ? rest[1] : rest[0];
+const namespace = flag('--namespace') || 'default';
+fs.appendFileSync(path.join(dir, 'calls.jsonl'), `${JSON.stringify({ action, release, namespace, args: argv, at: Date.now() })}\n`);
+
+const failures = read('failures.json', {});
+const rule = failures[`${action} ${release}`];
+if (rule) {
+  process.stderr.write(`Error: ${rule}\n`);
+  process.exit(1);
+}
+const delay = Number(read('delays.json', {})[`${action} ${release}`] || 0);
+const finish = (fn) => (delay ? setTimeout(fn, delay) : fn());
+
+const state = read('state.json', { releases: {} });
+const key = `${namespace}/${release}`;
+const current = state.releases[key];
+const setValue = (values, dotted, value) => {
+  const keys = dotted.split('.');
+  let node = values;
+  for (const k of keys.slice(0, -1)) node = node[k] = node[k] || {};
+  node[keys[keys.length - 1]] = value;
+};
+
+finish(() => {
+  switch (command) {
+    case 'status':
+      if (!current) return fail(`release: not found`);
+      return out({ name: release, namespace, version: current.revision, info: { status: current.status } });
+    case 'get':
+      if (!current) return fail(`release: not found`);
+      return out(current.values);
+    case 'history':
+      if (!current) return fail(`release: not found`);
+      return out(current.history.map((h) => ({ revision: h.revision, status: h.status, app_version: h.version, description: h.description })));
+    case 'upgrade': {
+      if (!current && !argv.includes('--install')) return fail(`"${release}" has no deployed releases`);
+      const values = {};
+      argv.forEach((arg, i) => {
+        if ((arg === '--set-string' || arg === '--set') && argv[i + 1]) {
+          const [k, ...v] = argv[i + 1].split('=');
+          setValue(values, k, v.join('='));
+        }
+      });
+      const revision = current ? current.revision + 1 : 1;
+      const history = current ? current.history.map((h) => ({ ...h, status: 'superseded' })) : [];
+      history.push({ revision, status: 'deployed', values, description: current ? 'Upgrade complete' : 'Install complete' });
+      state.releases[key] = { revision, status: 'deployed', values, history };
+      writeState(state);
+      return process.stdout.write(`Release "${release}" has been upgraded. Happy Helming!\nREVISION: ${revision}\n`);
+    }
+    case 'test':
+      if (!current) return fail(`release: not found`);
+      return process.stdout.write(`NAME: ${release}\nPhase: Succeeded\n`);
+    case 'rollback': {
+      if (!current) return fail(`release: not found`);
+      const target = current.history.find((h) => h.revision === Number(rest[1]));
+      if (!target) return fail(`release: revision ${rest[1]} not found`);
+      const revision = current.revision + 1;
+      const history = current.history.map((h) => ({ ...h, status: 'superseded' }));
+      history.push({ revision, status: 'deployed', values: target.values, description: `Rollback to ${rest[1]}` });
+      state.releases[key] = { revision, status: 'deployed', values: target.values, history };
+      writeState(state);
+      return process.stdout.write('Rollback was a success! Happy Helming!\n');
+    }
+    case 'uninstall':
+      if (!current) return fail(`uninstall: Release not loaded: ${release}: release: not found`);
+      delete state.releases[key];
+      writeState(state);
+      return process.stdout.write(`release "${release}" uninstalled\n`);
+    default:
+      return fail(`unknown command "${command}" for "helm"`);
+  }
+});
+
+function out(value) {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+function fail(message) {
+  process.stderr.write(`Error: ${message}\n`);
+  process.exit(1);
+}

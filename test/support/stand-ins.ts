@@ -1,0 +1,205 @@
+/*
+ * Local HTTP servers that speak the protocols of the cluster's pieces, for adapter and workflow
+ * tests: the Kubernetes API (TraefikService, Deployment), Prometheus' query API and a Slack webhook.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+async function body(request: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const chunk of request) text += chunk;
+  return text;
+}
+
+function json(response: ServerResponse, status: number, value: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(value));
+}
+
+export interface WeightChange {
+  namespace: string;
+  name: string;
+  weights: Record<string, number>;
+  at: number;
+}
+
+/** A Kubernetes API server stand-in: TraefikServices (get, replace with resourceVersion, merge patch) and Deployments (get). */
+export class FakeKubernetesApi {
+  readonly traefikServices = new Map<string, any>();
+  readonly deployments = new Map<string, any>();
+  readonly weightChanges: WeightChange[] = [];
+  readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
+  /** Answer the next N writes with 409 (someone else changed the object). */
+  conflictsToInject = 0;
+  /** When set, every request answers 503 (the API server is away). */
+  unavailable = false;
+  private server = createServer((request, response) => void this.handle(request, response));
+  url = '';
+  kubeconfigPath = '';
+
+  async start(): Promise<this> {
+    this.url = await listen(this.server);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-'));
+    this.kubeconfigPath = path.join(dir, 'config');
+    writeFileSync(
+      this.kubeconfigPath,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{ name: test, cluster: { server: "' + this.url + '", insecure-skip-tls-verify: true } }]',
+        'users: [{ name: test, user: { token: kube-test-token-7f3a } }]',
+        'contexts: [{ name: test, context: { cluster: test, user: test } }]',
+        'current-context: test',
+      ].join('\n'),
+    );
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** Adds a weighted TraefikService with the primary at 100 and the canary at 0, and ready Deployments for both. */
+  addService(namespace: string, name: string, primary = name, canary = `${name}-canary`): void {
+    this.traefikServices.set(`${namespace}/${name}`, {
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'TraefikService',
+      metadata: { name, namespace, resourceVersion: '1' },
+      spec: { weighted: { services: [{ name: primary, port: 80, weight: 100 }, { name: canary, port: 80, weight: 0 }] } },
+    });
+    for (const deployment of [primary, canary]) this.setDeployment(namespace, deployment, { ready: true });
+  }
+
+  setDeployment(namespace: string, name: string, { ready }: { ready: boolean }): void {
+    this.deployments.set(`${namespace}/${name}`, {
+      metadata: { name, namespace, generation: 2 },
+      spec: { replicas: 2 },
+      status: { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: ready ? 2 : 1, readyReplicas: ready ? 2 : 1 },
+    });
+  }
+
+  /** The canary weight of each change to one TraefikService, in order. */
+  canaryWeights(namespace: string, name: string, canary = `${name}-canary`): number[] {
+    return this.weightChanges.filter((change) => change.namespace === namespace && change.name === name).map((change) => change.weights[canary] ?? 0);
+  }
+
+  currentWeights(namespace: string, name: string): Record<string, number> {
+    const services = this.traefikServices.get(`${namespace}/${name}`)?.spec.weighted.services ?? [];
+    return Object.fromEntries(services.map((service: { name: string; weight: number }) => [service.name, service.weight]));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = request.url ?? '';
+    this.requests.push({ method: request.method ?? '', path: url, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
+    if (this.unavailable) return json(response, 503, { kind: 'Status', code: 503, message: 'the server is currently unable to handle the request' });
+    const traefik = /^\/apis\/traefik\.io\/v1alpha1\/namespaces\/([^/]+)\/traefikservices\/([^/?]+)/.exec(url);
+    if (traefik) {
+      const key = `${traefik[1]}/${traefik[2]}`;
+      const current = this.traefikServices.get(key);
+      if (!current) return json(response, 404, { kind: 'Status', code: 404, message: `traefikservices.traefik.io "${traefik[2]}" not found` });
+      if (request.method === 'GET') return json(response, 200, current);
+      const text = await body(request);
+      if (this.conflictsToInject > 0) {
+        this.conflictsToInject -= 1;
+        current.metadata.resourceVersion = String(Number(current.metadata.resourceVersion) + 1);
+        return json(response, 409, { kind: 'Status', code: 409, message: 'Operation cannot be fulfilled on traefikservices.traefik.io: the object has been modified' });
+      }
+      let next: any;
+      if (request.method === 'PUT') {
+        next = JSON.parse(text);
+        if (next.metadata?.resourceVersion !== current.metadata.resourceVersion) {
+          return json(response, 409, { kind: 'Status', code: 409, message: 'Operation cannot be fulfilled on traefikservices.traefik.io: the object has been modified' });
+        }
+      } else if (request.method === 'PATCH') {
+        next = { ...current, spec: { ...current.spec, ...JSON.parse(text).spec } };
+      } else return json(response, 405, { message: 'method not allowed' });
+      next.metadata = { ...next.metadata, resourceVersion: String(Number(current.metadata.resourceVersion) + 1) };
+      this.traefikServices.set(key, next);
+      const weights = Object.fromEntries(next.spec.weighted.services.map((service: { name: string; weight: number }) => [service.name, service.weight]));
+      this.weightChanges.push({ namespace: traefik[1]!, name: traefik[2]!, weights, at: Date.now() });
+      return json(response, 200, next);
+    }
+    const deployment = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/?]+)/.exec(url);
+    if (deployment && request.method === 'GET') {
+      const found = this.deployments.get(`${deployment[1]}/${deployment[2]}`);
+      return found ? json(response, 200, found) : json(response, 404, { kind: 'Status', code: 404, message: `deployments.apps "${deployment[2]}" not found` });
+    }
+    return json(response, 404, { kind: 'Status', code: 404, message: `no route ${request.method} ${url}` });
+  }
+}
+
+/** What the Prometheus stand-in answers for a query. */
+export type PromAnswer = { value: number } | { noData: true } | { nan: true } | { error: string; status?: number } | { hangMs: number };
+
+/** Prometheus `/api/v1/query` stand-in; `answer` decides per query (default: healthy). */
+export class FakePrometheus {
+  readonly queries: Array<{ query: string; authorization?: string }> = [];
+  answer: (query: string) => PromAnswer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
+  private server = createServer((request, response) => void this.handle(request, response));
+  url = '';
+
+  async start(): Promise<this> {
+    this.url = await listen(this.server);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/api/v1/query') return json(response, 404, { status: 'error', error: 'not found' });
+    const query = url.searchParams.get('query') ?? '';
+    this.queries.push({ query, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
+    const answer = this.answer(query);
+    if ('hangMs' in answer) {
+      await new Promise((resolve) => setTimeout(resolve, answer.hangMs));
+      return json(response, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, '99'] }] } });
+    }
+    if ('error' in answer) return json(response, answer.status ?? 400, { status: 'error', errorType: 'bad_data', error: answer.error });
+    const result = 'noData' in answer ? [] : [{ metric: {}, value: [Date.now() / 1000, 'nan' in answer ? 'NaN' : String(answer.value)] }];
+    return json(response, 200, { status: 'success', data: { resultType: 'vector', result } });
+  }
+}
+
+/** A Slack incoming-webhook stand-in; `statuses` are answered in order, then 200. */
+export class FakeSlack {
+  readonly messages: Array<{ text: string; channel?: string; status: number }> = [];
+  statuses: number[] = [];
+  /** Answer every request with this status (e.g. 500 for "Slack is down"). */
+  alwaysStatus: number | undefined;
+  private server = createServer((request, response) => void this.handle(request, response));
+  url = '';
+
+  async start(): Promise<this> {
+    this.url = `${await listen(this.server)}/services/T000/B000/XXXXsecretXXXX`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  delivered(): string[] {
+    return this.messages.filter((message) => message.status === 200).map((message) => message.text);
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const payload = JSON.parse((await body(request)) || '{}') as { text: string; channel?: string };
+    const status = this.alwaysStatus ?? this.statuses.shift() ?? 200;
+    this.messages.push({ ...payload, status });
+    response.writeHead(status, status === 429 ? { 'retry-after': '0' } : {});
+    response.end(status === 200 ? 'ok' : status === 429 ? 'rate_limited' : 'internal_error');
+  }
+}
