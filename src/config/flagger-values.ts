@@ -47,13 +47,14 @@ export function configFromFlaggerValues(values: unknown): FlaggerBlockResult {
       else custom.push({ name: metric.name, query: metric.query, min: range.min, max: range.max });
     });
     if (custom.length) metrics.custom = custom;
+    // In Flagger's Canary the list is the whole set of checks: a built-in it leaves out is not run.
+    metrics.requestSuccessRate ??= { enabled: false };
+    metrics.requestDuration ??= { enabled: false };
   }
   const hookList = Array.isArray(analysis.webhooks) ? analysis.webhooks : Array.isArray(block.webhooks) ? block.webhooks : undefined;
   delete analysis.webhooks;
-  if (hookList) {
-    webhooks.hooks = hookList;
-    delete webhooks.helmTests;
-  }
+  // A flat `webhooks.helmTests` (DocuTag's shape) still applies next to Flagger's hook list.
+  if (hookList) webhooks.hooks = hookList;
 
   if (Object.keys(analysis).length) config.analysis = analysis;
   if (Object.keys(metrics).length) config.metrics = metrics;

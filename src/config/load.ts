@@ -32,22 +32,42 @@ export function findLiteralSecrets(raw: unknown, path: PropertyKey[] = []): Conf
 }
 
 function parseYamlText(text: string, source: string): unknown {
+  let parsed: unknown;
   try {
     // maxAliasCount bounds "billion laughs" alias expansion.
-    return parseYaml(text, { maxAliasCount: 100, prettyErrors: true, uniqueKeys: true });
+    parsed = parseYaml(text, { maxAliasCount: 100, prettyErrors: true, uniqueKeys: true });
   } catch (error) {
     const message = error instanceof YAMLParseError ? error.message.split('\n')[0]! : String(error);
     throw new ConfigError(source, [{ path: '(yaml)', message: `not valid YAML: ${message}` }]);
   }
+  // An alias inside the node it names (`&a [*a]`) is a cycle: every walk over it would overflow the stack.
+  const cyclePath = findCycle(parsed, new Set(), []);
+  if (cyclePath) throw new ConfigError(source, [{ path: cyclePath, message: 'not valid YAML for a config: an alias refers to a node that contains it' }]);
+  return parsed;
 }
 
-function readText(file: string): string {
+/** The path of the first value that contains itself, or null. */
+function findCycle(value: unknown, ancestors: Set<object>, path: PropertyKey[]): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  if (ancestors.has(value)) return formatPath(path);
+  ancestors.add(value);
+  const entries: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    const found = findCycle(child, ancestors, [...path, key]);
+    if (found) return found;
+  }
+  ancestors.delete(value);
+  return null;
+}
+
+/** `flag` is the CLI option that names the file, for the hint when it is missing. */
+function readText(file: string, flag: string, expected: string): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(file, [{ path: '(file)', message: code === 'ENOENT' ? 'file not found; pass --config with the path of a release.yaml' : `cannot read it (${code ?? String(error)})` }]);
+    throw new ConfigError(file, [{ path: '(file)', message: code === 'ENOENT' ? `file not found; pass ${flag} with the path of ${expected}` : `cannot read it (${code ?? String(error)})` }]);
   }
   if (Buffer.byteLength(text) > MAX_CONFIG_BYTES) throw new ConfigError(file, [{ path: '(file)', message: `larger than ${MAX_CONFIG_BYTES} bytes; a release config is a few dozen lines` }]);
   return text;
@@ -81,9 +101,9 @@ export interface LoadConfigOptions {
 
 /** Reads, merges and validates a release config file. Throws ConfigError; never returns a bad config. */
 export function loadConfigFile(file: string, options: LoadConfigOptions = {}): ReleaseConfig {
-  const raw = parseYamlText(readText(file), file);
+  const raw = parseYamlText(readText(file, '--config', 'a release.yaml'), file);
   if (!options.valuesFile) return parseConfig(raw, file);
-  const values = parseYamlText(readText(options.valuesFile), options.valuesFile);
+  const values = parseYamlText(readText(options.valuesFile, '--values', 'a Helm values file with a flagger: block'), options.valuesFile);
   const fromValues = configFromFlaggerValues(values);
   if (fromValues.issues.length) throw new ConfigError(options.valuesFile, fromValues.issues);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return parseConfig(raw, file);

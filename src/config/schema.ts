@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DURATION_PATTERN } from '../workflows/domain/duration';
+import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
 
 /**
  * The release configuration (YAML). Unknown keys are errors so that a typo never silently falls back
@@ -7,9 +7,18 @@ import { DURATION_PATTERN } from '../workflows/domain/duration';
  * is what the workflow receives.
  */
 
-const duration = z.string().regex(DURATION_PATTERN, { message: 'expected a duration like 500ms, 10s, 1m or 1h' });
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, { message: 'expected a duration like 500ms, 10s, 1m or 1h' })
+  // A zero interval or timeout would spin or give up at once; Prometheus refuses a zero range.
+  .refine((text) => !DURATION_PATTERN.test(text) || durationMs(text) > 0, { message: 'expected a duration above zero, e.g. 500ms, 10s, 1m or 1h' });
+/** Only http(s): the worker calls these URLs, and `file:` or `javascript:` would never work. */
+const httpUrl = (message: string) => z.url({ protocol: /^https?$/, message });
 const percent = z.number().min(0).max(100);
 const weight = z.number().int().min(1).max(100);
+/** Helm release names are limited to 53 characters; the canary release is `<name>-canary` unless set. */
+const MAX_RELEASE_NAME = 53;
+const CANARY_SUFFIX = '-canary';
 const kubernetesName = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a Kubernetes name: lower-case letters, digits and "-"' })
@@ -37,7 +46,7 @@ export const WEBHOOK_TYPES = [
 const webhookSchema = z.strictObject({
   name: z.string().min(1),
   type: z.enum(WEBHOOK_TYPES, { message: `expected one of ${WEBHOOK_TYPES.join(', ')}` }),
-  url: z.url({ message: 'expected an http(s) URL' }),
+  url: httpUrl('expected an http(s) URL'),
   timeout: duration.default('10s'),
   metadata: z.record(z.string(), z.string()).default({}),
 });
@@ -85,7 +94,7 @@ export const configSchema = z
         canaryService: kubernetesName.optional(),
       })
       .prefault({}),
-    metricsServer: z.url({ message: 'expected the Prometheus URL, e.g. http://prometheus.monitoring:9090' }).optional(),
+    metricsServer: httpUrl('expected the Prometheus URL, e.g. http://prometheus.monitoring:9090').optional(),
     strategy: strategySchema.default('canary'),
     analysis: z
       .strictObject({
@@ -135,14 +144,33 @@ export const configSchema = z
       })
       .prefault({}),
   })
-  .superRefine((config, ctx) => {
-    if (config.target === 'kubernetes' && !config.helm.chart) {
-      ctx.addIssue({ code: 'custom', path: ['helm', 'chart'], message: 'required for target kubernetes: the chart path or repo/chart' });
-    }
-    if (config.target === 'local' && !config.local) {
-      ctx.addIssue({ code: 'custom', path: ['local'], message: 'required for target local: { command, healthPath }' });
-    }
-  });
+  .superRefine(
+    (config, ctx) => {
+      // Also runs when other fields are bad (see `when`), so the value may be partly invalid: guard each read.
+      const helm: { chart?: unknown; releases?: { canary?: unknown } } | undefined = isRecord(config.helm) ? config.helm : undefined;
+      if (config.target === 'kubernetes' && helm && !helm.chart) {
+        ctx.addIssue({ code: 'custom', path: ['helm', 'chart'], message: 'required for target kubernetes: the chart path or repo/chart' });
+      }
+      if (config.target === 'local' && !config.local) {
+        ctx.addIssue({ code: 'custom', path: ['local'], message: 'required for target local: { command, healthPath }' });
+      }
+      const name: unknown = isRecord(config.service) ? config.service.name : undefined;
+      const explicitCanary = isRecord(helm?.releases) && helm.releases.canary !== undefined;
+      if (typeof name === 'string' && !explicitCanary && name.length + CANARY_SUFFIX.length > MAX_RELEASE_NAME) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['service', 'name'],
+          message: `expected at most ${MAX_RELEASE_NAME - CANARY_SUFFIX.length} characters: the canary release "${name}${CANARY_SUFFIX}" would exceed Helm's ${MAX_RELEASE_NAME}; or set helm.releases.canary`,
+        });
+      }
+    },
+    // By default zod skips refinements once a field is bad; users want every bad field in one go.
+    { when: (payload) => isRecord(payload.value) },
+  );
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
@@ -157,7 +185,7 @@ export type ReleaseConfig = ParsedConfig & {
 export function resolveNames(config: ParsedConfig): ReleaseConfig {
   const name = config.service.name;
   const primary = config.helm.releases.primary ?? name;
-  const canary = config.helm.releases.canary ?? `${name}-canary`;
+  const canary = config.helm.releases.canary ?? `${name}${CANARY_SUFFIX}`;
   return {
     ...config,
     helm: { ...config.helm, releases: { primary, canary } },

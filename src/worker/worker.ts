@@ -15,7 +15,7 @@ export const REQUIRED_SEARCH_ATTRIBUTES = {
 } as const;
 
 /** Registers the search attributes that are missing (the dev server ignores --search-attribute on an existing DB). */
-export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+export async function ensureSearchAttributes(connection: Pick<Connection, "operatorService">, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set(Object.keys(existing.customAttributes ?? {}));
   const missing = Object.fromEntries(Object.entries(REQUIRED_SEARCH_ATTRIBUTES).filter(([name]) => !known.has(name)));

@@ -2,6 +2,7 @@
  * Runs releases on the real Temporal dev server (started by globalSetup) with the worker's real
  * adapters pointed at the stand-ins: the helm stand-in, a Kubernetes API, Prometheus and Slack.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,12 +62,15 @@ export class ReleaseHarness {
   private connection!: Connection;
   private worker: Worker | undefined;
   private workerRun: Promise<void> | undefined;
+  private readonly children: ChildProcess[] = [];
 
-  static async start(options: { inProcessWorker?: boolean } = {}): Promise<ReleaseHarness> {
-    const harness = new ReleaseHarness();
+  constructor(readonly address: string = testAddress()) {}
+
+  static async start(options: { inProcessWorker?: boolean; address?: string } = {}): Promise<ReleaseHarness> {
+    const harness = new ReleaseHarness(options.address);
     await Promise.all([harness.kube.start(), harness.prometheus.start(), harness.slack.start()]);
     process.env.FAKE_HELM_DIR = harness.helmDir;
-    harness.connection = await Connection.connect({ address: testAddress() });
+    harness.connection = await Connection.connect({ address: harness.address });
     harness.client = new Client({ connection: harness.connection });
     if (options.inProcessWorker ?? true) await harness.startWorker();
     return harness;
@@ -76,7 +80,7 @@ export class ReleaseHarness {
   workerEnv(): NodeJS.ProcessEnv {
     return {
       ...process.env,
-      TEMPORAL_ADDRESS: testAddress(),
+      TEMPORAL_ADDRESS: this.address,
       TEMPORAL_NAMESPACE: 'default',
       KUBECONFIG: this.kube.kubeconfigPath,
       HELM_BIN: FAKE_HELM,
@@ -187,7 +191,17 @@ export class ReleaseHarness {
     return (await handle.result()) as ReleaseResult;
   }
 
+  /** Runs `docutag-release worker` (the built CLI) as a child process with the stand-ins' environment. */
+  spawnWorker(): ChildProcess {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/docutag-release.js'), 'worker'], { env: this.workerEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', () => {});
+    child.stderr?.on('data', (chunk: Buffer) => process.env.DEBUG_WORKER && process.stderr.write(chunk));
+    this.children.push(child);
+    return child;
+  }
+
   async stop(): Promise<void> {
+    for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
     await this.stopWorker();
     await this.connection.close();
     await Promise.all([this.kube.stop(), this.prometheus.stop(), this.slack.stop()]);

@@ -21,7 +21,12 @@ export interface HelmDeployerOptions {
   onTick?: () => void;
 }
 
-const NOT_FOUND = /release: not found|not found/i;
+/**
+ * helm's storage error for a missing release (`Error: release: not found`; uninstall wraps it as
+ * `uninstall: Release not loaded: <name>: release: not found`). Any other "not found" (a kube
+ * context, a kubeconfig) means helm could not look, which must not read as "not installed".
+ */
+const NOT_FOUND = /release: not found/i;
 /** Margin over helm's own --timeout before the process is killed. */
 const KILL_MARGIN_MS = 30_000;
 

@@ -35,9 +35,11 @@ export class SlackNotifier implements Notifier {
   async post({ text, severity, channel }: { text: string; severity: Severity; channel?: string }): Promise<void> {
     const body = { text: `${ICONS[severity]} ${text}`, ...(channel ? { channel } : {}) };
     let last = '';
+    let attempts = 0;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       let status: number;
       let retryAfterMs: number | undefined;
+      attempts = attempt;
       try {
         const response = await this.options.http.post(this.options.webhookUrl, body, { validateStatus: () => true });
         status = response.status;
@@ -53,6 +55,6 @@ export class SlackNotifier implements Notifier {
       if (!retryable || attempt === this.maxAttempts) break;
       await this.sleep(retryAfterMs ?? this.backoffMs(attempt));
     }
-    throw new SlackDeliveryError(`Slack webhook delivery failed after ${this.maxAttempts} attempts: ${last}`);
+    throw new SlackDeliveryError(`Slack webhook delivery failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${last}`);
   }
 }

@@ -32,6 +32,11 @@ export class TraefikRouterError extends Error {
 export function describeKubeError(error: unknown): string {
   const apiError = error as { code?: number; body?: unknown; message?: string };
   if (typeof apiError?.code === 'number') {
+    if (apiError.body === undefined || apiError.body === null || apiError.body === '') {
+      // client-node drops the body of a 401 and keeps only its own reason ("Message: Unauthorized")
+      const reason = /^Message: (.+)$/m.exec(apiError.message ?? '')?.[1];
+      return `HTTP ${apiError.code}: ${reason && reason !== 'Unknown API Status Code!' ? reason : '(no response body)'}`;
+    }
     const body = typeof apiError.body === 'string' ? apiError.body : JSON.stringify(apiError.body);
     let message = body;
     try {

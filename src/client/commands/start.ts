@@ -1,9 +1,10 @@
 import os from 'node:os';
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type Connection, type WorkflowStartOptions } from '@temporalio/client';
 import { loadConfigFile, strategySchema } from '../../config';
 import { SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE } from '../../workflows/messages';
 import { EXIT_CODES, releaseWorkflowId, type ReleaseInput } from '../../workflows/types';
 import type { release } from '../../workflows/release';
+import { ensureSearchAttributes } from '../../worker/worker';
 import { CliError } from '../errors';
 import { followRelease } from '../follow';
 import type { CliIO } from '../output';
@@ -35,22 +36,32 @@ export function buildReleaseInput(options: StartOptions): ReleaseInput {
 }
 
 /** Starts the release workflow under its service's id; a second start for the same service is refused by Temporal. */
-export function startReleaseWorkflow(client: Client, input: ReleaseInput, options: Omit<Partial<WorkflowStartOptions>, 'args' | 'taskQueue' | 'workflowId'> = {}) {
+export async function startReleaseWorkflow(client: Client, input: ReleaseInput, options: Omit<Partial<WorkflowStartOptions>, 'args' | 'taskQueue' | 'workflowId'> = {}) {
   const { service } = input.config;
-  return client.workflow.start<typeof release>('release', {
-    taskQueue: TASK_QUEUE,
-    workflowId: releaseWorkflowId(service.namespace, service.name),
-    args: [input] as [ReleaseInput],
-    workflowIdConflictPolicy: 'FAIL',
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.service, value: `${service.namespace}/${service.name}` },
-      { key: SEARCH_ATTRIBUTES.version, value: input.version },
-      { key: SEARCH_ATTRIBUTES.strategy, value: input.config.strategy },
-      { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
-      { key: SEARCH_ATTRIBUTES.weight, value: 0 },
-    ],
-    ...options,
-  });
+  const start = () =>
+    client.workflow.start<typeof release>('release', {
+      taskQueue: TASK_QUEUE,
+      workflowId: releaseWorkflowId(service.namespace, service.name),
+      args: [input] as [ReleaseInput],
+      workflowIdConflictPolicy: 'FAIL',
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.service, value: `${service.namespace}/${service.name}` },
+        { key: SEARCH_ATTRIBUTES.version, value: input.version },
+        { key: SEARCH_ATTRIBUTES.strategy, value: input.config.strategy },
+        { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
+        { key: SEARCH_ATTRIBUTES.weight, value: 0 },
+      ],
+      ...options,
+    });
+  try {
+    return await start();
+  } catch (error) {
+    // A fresh namespace where no worker has run yet: register the attributes, as the worker would.
+    const detail = `${(error as Error).message} ${(error as { cause?: Error }).cause?.message ?? ''}`;
+    if (!/no mapping defined for search attribute/i.test(detail)) throw error;
+    await ensureSearchAttributes(client.connection as Connection, client.options.namespace);
+    return start();
+  }
 }
 
 export async function startCommand(options: StartOptions, io: CliIO, env: NodeJS.ProcessEnv): Promise<number> {

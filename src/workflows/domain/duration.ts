@@ -16,6 +16,8 @@ export function durationMs(text: string): number {
  */
 export function promRange(text: string): string {
   const ms = durationMs(text);
+  // A zero or sub-second window is not a range Prometheus accepts ("0h" is a parse error).
+  if (ms < 1_000) return '1s';
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1_000 === 0) return `${ms / 1_000}s`;
@@ -24,9 +26,9 @@ export function promRange(text: string): string {
 
 /** Human text for a duration in ms: `850ms`, `12.3s`, `2m05s`. */
 export function formatMs(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1_000);
-  return `${minutes}m${String(seconds).padStart(2, '0')}s`;
+  // Choose the unit after rounding, so 999.6ms reads 1.0s and 119.5s reads 2m00s, never 1000ms or 1m60s.
+  if (Math.round(ms) < 1_000) return `${Math.round(ms)}ms`;
+  if (Math.round(ms / 100) < 600) return `${(ms / 1_000).toFixed(1)}s`;
+  const totalSeconds = Math.round(ms / 1_000);
+  return `${Math.floor(totalSeconds / 60)}m${String(totalSeconds % 60).padStart(2, '0')}s`;
 }

@@ -1,0 +1,214 @@
+/*
+ * TraefikTrafficRouter through the real @kubernetes/client-node CustomObjectsApi against a local
+ * Kubernetes API server stand-in: reads and writes the weights of a weighted TraefikService.
+ */
+import { createServer } from 'node:http';
+import * as k8s from '@kubernetes/client-node';
+import type { TrafficSplit } from '../../src/activities/ports';
+import { TraefikTrafficRouter } from '../../src/activities/adapters/traefik-router';
+import { FakeKubernetesApi } from '../support/stand-ins';
+
+const TOKEN = 'kube-test-token-7f3a';
+
+let kube: FakeKubernetesApi;
+beforeAll(async () => {
+  kube = await new FakeKubernetesApi().start();
+});
+afterAll(async () => {
+  await kube?.stop();
+});
+
+let serviceCounter = 0;
+/** A fresh TraefikService per test (primary 100, canary 0), so tests do not see each other's writes. */
+function freshSplit(): TrafficSplit {
+  serviceCounter += 1;
+  const name = `web-${serviceCounter}`;
+  kube.addService('shop', name);
+  kube.conflictsToInject = 0;
+  kube.unavailable = false;
+  return { namespace: 'shop', router: name, primaryService: name, canaryService: `${name}-canary` };
+}
+
+/** A KubeConfig built the way an operator writes one: http server, skip TLS verify, a token user. */
+function kubeConfigFor(server: string): k8s.KubeConfig {
+  const config = new k8s.KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'test', server, skipTLSVerify: true }],
+    users: [{ name: 'release-bot', token: TOKEN }],
+    contexts: [{ name: 'test', cluster: 'test', user: 'release-bot' }],
+    currentContext: 'test',
+  });
+  return config;
+}
+
+const routerFor = (server: string) => new TraefikTrafficRouter(kubeConfigFor(server).makeApiClient(k8s.CustomObjectsApi));
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const writesTo = (split: TrafficSplit) => kube.requests.filter((request) => request.method !== 'GET' && request.path.includes(`/traefikservices/${split.router}`));
+
+describe('TraefikTrafficRouter with the real CustomObjectsApi', () => {
+  test('reads the primary and canary weights of the TraefikService', async () => {
+    const split = freshSplit();
+    kube.traefikServices.get(`shop/${split.router}`).spec.weighted.services = [
+      { name: split.primaryService, port: 80, weight: 75 },
+      { name: split.canaryService, port: 80, weight: 25 },
+    ];
+
+    await expect(routerFor(kube.url).getWeights({ split })).resolves.toEqual({ primaryWeight: 75, canaryWeight: 25 });
+  });
+
+  test('also reads a kubeconfig file (KUBECONFIG) with insecure-skip-tls-verify and a token user', async () => {
+    const split = freshSplit();
+    const config = new k8s.KubeConfig();
+    config.loadFromFile(kube.kubeconfigPath);
+
+    await expect(new TraefikTrafficRouter(config.makeApiClient(k8s.CustomObjectsApi)).getWeights({ split })).resolves.toEqual({ primaryWeight: 100, canaryWeight: 0 });
+  });
+
+  test('writes new weights to the TraefikService, authenticated with the bearer token', async () => {
+    const split = freshSplit();
+    const requestsBefore = kube.requests.length;
+
+    const result = await routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 90, canaryWeight: 10 } });
+
+    expect(result).toEqual({ changed: true });
+    expect(kube.weightChanges.filter((change) => change.name === split.router).map((change) => change.weights)).toEqual([{ [split.primaryService]: 90, [split.canaryService]: 10 }]);
+    expect(kube.currentWeights('shop', split.router)).toEqual({ [split.primaryService]: 90, [split.canaryService]: 10 });
+    const sent = kube.requests.slice(requestsBefore);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((request) => request.authorization === `Bearer ${TOKEN}`)).toBe(true);
+  });
+
+  test('keeps the ports and the other fields of the weighted services when it changes the weights', async () => {
+    const split = freshSplit();
+    const object = kube.traefikServices.get(`shop/${split.router}`);
+    object.spec.weighted.services = [
+      { name: split.primaryService, port: 8080, weight: 100, passHostHeader: true },
+      { name: split.canaryService, port: 8080, weight: 0, passHostHeader: true },
+    ];
+    object.spec.weighted.sticky = { cookie: { name: 'track' } };
+
+    await routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 50, canaryWeight: 50 } });
+
+    const stored = kube.traefikServices.get(`shop/${split.router}`);
+    expect(stored.spec.weighted.services).toEqual([
+      { name: split.primaryService, port: 8080, weight: 50, passHostHeader: true },
+      { name: split.canaryService, port: 8080, weight: 50, passHostHeader: true },
+    ]);
+    expect(stored.spec.weighted.sticky).toEqual({ cookie: { name: 'track' } });
+  });
+
+  test('adds the canary service, on the primary port, when the TraefikService lists only the primary', async () => {
+    const split = freshSplit();
+    kube.traefikServices.get(`shop/${split.router}`).spec.weighted.services = [{ name: split.primaryService, port: 8080, weight: 100 }];
+
+    await routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 80, canaryWeight: 20 } });
+
+    expect(kube.traefikServices.get(`shop/${split.router}`).spec.weighted.services).toEqual([
+      { name: split.primaryService, port: 8080, weight: 80 },
+      { name: split.canaryService, port: 8080, weight: 20 },
+    ]);
+  });
+
+  test('setting the weights the TraefikService already has is a no-op: nothing is written', async () => {
+    const split = freshSplit();
+
+    const result = await routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } });
+
+    expect(result).toEqual({ changed: false });
+    expect(writesTo(split)).toEqual([]);
+    expect(kube.weightChanges.filter((change) => change.name === split.router)).toEqual([]);
+  });
+
+  test('retries a 409 conflict on the freshly read object and then succeeds', async () => {
+    const split = freshSplit();
+    kube.conflictsToInject = 1;
+
+    const result = await routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 75, canaryWeight: 25 } });
+
+    expect(result).toEqual({ changed: true });
+    expect(kube.conflictsToInject).toBe(0);
+    expect(writesTo(split)).toHaveLength(2);
+    expect(kube.currentWeights('shop', split.router)).toEqual({ [split.primaryService]: 75, [split.canaryService]: 25 });
+    // the write that succeeded carried the resourceVersion the conflict bumped to (read again, not reused)
+    expect(kube.traefikServices.get(`shop/${split.router}`).metadata.resourceVersion).toBe('3');
+  });
+
+  test('gives up after repeated conflicts with an update error naming the TraefikService and HTTP 409', async () => {
+    const split = freshSplit();
+    kube.conflictsToInject = 100;
+
+    const error = await failure(routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 50, canaryWeight: 50 } }));
+    kube.conflictsToInject = 0;
+
+    expect(error.message).toContain(`TraefikService shop/${split.router} update error`);
+    expect(error.message).toContain('HTTP 409');
+    expect(writesTo(split).length).toBeLessThan(10);
+  });
+
+  test('a missing TraefikService fails with a message naming namespace/name, the HTTP status and the API message', async () => {
+    const split: TrafficSplit = { namespace: 'shop', router: 'no-such-router', primaryService: 'a', canaryService: 'b' };
+
+    const readError = await failure(routerFor(kube.url).getWeights({ split }));
+    const writeError = await failure(routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 0, canaryWeight: 100 } }));
+
+    for (const error of [readError, writeError]) {
+      expect(error.message).toContain('shop/no-such-router');
+      expect(error.message).toContain('HTTP 404');
+      expect(error.message).toContain('traefikservices.traefik.io "no-such-router" not found');
+    }
+  });
+
+  test('an unavailable API server (503) fails clearly instead of reporting weights', async () => {
+    const split = freshSplit();
+    kube.unavailable = true;
+    try {
+      const error = await failure(routerFor(kube.url).getWeights({ split }));
+
+      expect(error.message).toBe(`TraefikService shop/${split.router} get error: HTTP 503: the server is currently unable to handle the request`);
+    } finally {
+      kube.unavailable = false;
+    }
+  });
+
+  test('an API server nobody listens on fails with the connection error, naming the TraefikService', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    const split: TrafficSplit = { namespace: 'shop', router: 'web', primaryService: 'web', canaryService: 'web-canary' };
+
+    const error = await failure(routerFor(`http://127.0.0.1:${port}`).getWeights({ split }));
+
+    expect(error.message).toContain('TraefikService shop/web get error');
+    expect(error.message).toContain('ECONNREFUSED');
+  });
+
+  test('a rejected token (401) is reported as HTTP 401 Unauthorized, not as an empty message', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(401, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const split: TrafficSplit = { namespace: 'shop', router: 'web', primaryService: 'web', canaryService: 'web-canary' };
+
+      const error = await failure(routerFor(`http://127.0.0.1:${(server.address() as { port: number }).port}`).getWeights({ split }));
+
+      expect(error.message).toContain('TraefikService shop/web get error: HTTP 401');
+      expect(error.message).toContain('Unauthorized');
+      expect(error.message).not.toContain('undefined');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

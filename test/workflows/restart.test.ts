@@ -1,0 +1,62 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { statusQuery } from '../../src/workflows/messages';
+import type { ReleaseResult } from '../../src/workflows/types';
+import { startDevServer, type DevServer } from '../support/dev-server';
+import { eventually, ReleaseHarness } from '../support/harness';
+
+/** Every canary weight of the schedule, in order, each once, then 0 after promotion. */
+const fullSchedule = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 0];
+
+async function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+describe('restart survival', () => {
+  test('a worker SIGKILLed mid-rollout is replaced and the release finishes with no weight skipped or going backwards', async () => {
+    const harness = await ReleaseHarness.start({ inProcessWorker: false });
+    try {
+      const config = harness.config({ analysis: { interval: '1s', stepWeight: 10 } });
+      harness.seedPrimary(config, '1.0.0');
+      const first = harness.spawnWorker();
+      const handle = await harness.start(config, '1.1.0');
+      await eventually('canary at 40%', () => handle.query(statusQuery), (s) => s.canaryWeight >= 40, 60_000);
+      first.kill('SIGKILL');
+      await waitForExit(first);
+      const weightAtKill = harness.canaryWeights(config).at(-1)!;
+      expect(weightAtKill).toBeLessThan(100);
+
+      harness.spawnWorker();
+      const outcome = (await handle.result()) as ReleaseResult;
+      expect(outcome.outcome).toBe('promoted');
+      expect(harness.canaryWeights(config)).toEqual(fullSchedule);
+      const { primary, canary } = config.helm.releases;
+      expect(harness.helmStory(config)).toEqual([`upgrade ${canary}`, `test ${canary}`, `upgrade ${primary}`, `uninstall ${canary}`]);
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  test('a restart of the Temporal dev server on the same database file delays the release and loses nothing', async () => {
+    const dbFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'temporal-db-')), 'temporal.db');
+    let server: DevServer | undefined;
+    let harness: ReleaseHarness | undefined;
+    try {
+      server = await startDevServer({ dbFile });
+      harness = await ReleaseHarness.start({ address: server.address });
+      const config = harness.config({ analysis: { interval: '1s', stepWeight: 10 } });
+      const handle = await harness.start(config, '1.1.0');
+      await eventually('canary at 30%', () => handle.query(statusQuery), (s) => s.canaryWeight >= 30, 60_000);
+      await server.restart();
+      const outcome = (await handle.result()) as ReleaseResult;
+      expect(outcome.outcome).toBe('promoted');
+      expect(harness.canaryWeights(config)).toEqual(fullSchedule);
+    } finally {
+      await harness?.stop();
+      await server?.stop();
+    }
+  });
+});
