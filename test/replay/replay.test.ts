@@ -1,0 +1,19 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { workflowBundle } from '../support/harness';
+
+const FIXTURES = path.join(__dirname, '../fixtures/histories');
+const histories = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
+
+describe('replay of recorded release histories against the current workflow code', () => {
+  test('the recorded histories include a promoted and a rolled-back canary', () => {
+    expect(histories).toEqual(expect.arrayContaining(['canary-promoted.json', 'canary-rolled-back.json']));
+  });
+
+  test.each(histories)('%s replays without a determinism violation', async (file) => {
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')));
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`)).resolves.toBeUndefined();
+  });
+});
