@@ -35,5 +35,5 @@ export async function runCli(argv: string[], io: CliIO = processIO, env: NodeJS.
 }
 
 if (require.main === module) {
-  runCli(process.argv.slice(2)).then((code) => process.exit(code));
+  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
 }
