@@ -1,5 +1,5 @@
 import type { MetricOutcome } from '../../workflows/domain/analysis';
-import type { MetricsProvider, Notifier, ReadinessChecker, Severity, TrafficRouter, TrafficSplit, TrafficWeights } from '../ports';
+import type { Deployer, HelmTarget, MetricsProvider, Notifier, ReadinessChecker, ReleaseRevision, Severity, TestRun, TrafficRouter, TrafficSplit, TrafficWeights } from '../ports';
 
 /** Notifier for dry runs and for workers with no SLACK_WEBHOOK_URL: writes to the log. */
 export class LogNotifier implements Notifier {
@@ -38,5 +38,46 @@ export class StaticMetricsProvider implements MetricsProvider {
   constructor(private readonly answer: (query: string) => MetricOutcome) {}
   async query({ query }: { query: string }): Promise<MetricOutcome> {
     return this.answer(query);
+  }
+}
+
+/** Deployer in memory: releases with revisions and versions; tests fail for versions in `failingTests`. */
+export class InMemoryDeployer implements Deployer {
+  readonly releases = new Map<string, ReleaseRevision & { history: Array<{ revision: number; version: string | null }> }>();
+  readonly calls: string[] = [];
+  constructor(readonly failingTests: ReadonlySet<string> = new Set()) {}
+
+  async describe({ target, release }: { target: HelmTarget; release: string }): Promise<ReleaseRevision | null> {
+    const found = this.releases.get(`${target.namespace}/${release}`);
+    return found ? { release, revision: found.revision, version: found.version, status: found.status } : null;
+  }
+
+  async install({ target, release, version }: { target: HelmTarget; release: string; version: string }): Promise<ReleaseRevision> {
+    this.calls.push(`upgrade ${release} ${version}`);
+    const key = `${target.namespace}/${release}`;
+    const current = this.releases.get(key);
+    const revision = (current?.revision ?? 0) + 1;
+    this.releases.set(key, { release, revision, version, status: 'deployed', history: [...(current?.history ?? []), { revision, version }] });
+    return { release, revision, version, status: 'deployed' };
+  }
+
+  async test({ target, release }: { target: HelmTarget; release: string; timeoutMs: number }): Promise<TestRun> {
+    this.calls.push(`test ${release}`);
+    const version = this.releases.get(`${target.namespace}/${release}`)?.version ?? '';
+    return this.failingTests.has(version) ? { passed: false, output: `smoke test of ${release} failed` } : { passed: true, output: 'Phase: Succeeded' };
+  }
+
+  async rollback({ target, release, revision }: { target: HelmTarget; release: string; revision: number }): Promise<ReleaseRevision> {
+    this.calls.push(`rollback ${release} ${revision}`);
+    const key = `${target.namespace}/${release}`;
+    const current = this.releases.get(key);
+    const wanted = current?.history.find((entry) => entry.revision === revision);
+    if (!current || !wanted) throw new Error(`release ${release} has no revision ${revision}`);
+    return this.install({ target, release, version: wanted.version ?? '' });
+  }
+
+  async uninstall({ target, release }: { target: HelmTarget; release: string }): Promise<void> {
+    this.calls.push(`uninstall ${release}`);
+    this.releases.delete(`${target.namespace}/${release}`);
   }
 }

@@ -1,0 +1,183 @@
+import { ConfigError, parseConfig } from '../../src/config';
+
+const valid = () => ({
+  service: { name: 'docutag-controller', namespace: 'docutag' } as Record<string, unknown>,
+  helm: { chart: './chart' } as Record<string, unknown>,
+});
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw new Error(`expected a ConfigError, got ${String(error)}`);
+  }
+  throw new Error('expected a ConfigError, but the config was accepted');
+}
+const issuePaths = (error: ConfigError) => error.issues.map((issue) => issue.path);
+
+type Mutation = (config: Record<string, any>) => void;
+
+describe('a bad value in one field is reported at that field', () => {
+  const cases: Array<[string, string, Mutation]> = [
+    ['service.name', 'upper-case letters', (c) => (c.service.name = 'DocuTag')],
+    ['service.name', 'missing', (c) => delete c.service.name],
+    ['service.name', 'longer than 53 characters', (c) => (c.service.name = 'a'.repeat(54))],
+    ['service.name', 'too long for the derived canary release', (c) => (c.service.name = 'a'.repeat(47))],
+    ['service.name', 'a number', (c) => (c.service.name = 42)],
+    ['service.namespace', 'an underscore', (c) => (c.service.namespace = 'docu_tag')],
+    ['service.namespace', 'missing', (c) => delete c.service.namespace],
+    ['service', 'missing', (c) => delete c.service],
+    ['target', 'an unknown target', (c) => (c.target = 'cloud')],
+    ['local', 'missing for target local', (c) => (c.target = 'local')],
+    ['local.command', 'missing', (c) => Object.assign(c, { target: 'local', local: {} })],
+    ['helm.chart', 'missing for target kubernetes', (c) => delete c.helm.chart],
+    ['helm.chart', 'missing, with no helm block at all', (c) => delete c.helm],
+    ['helm.chart', 'empty', (c) => (c.helm.chart = '')],
+    ['helm.timeout', 'not a duration', (c) => (c.helm.timeout = '5 minutes')],
+    ['helm.timeout', 'zero', (c) => (c.helm.timeout = '0s')],
+    ['helm.releases.canary', 'not a Kubernetes name', (c) => (c.helm.releases = { canary: 'Canary!' })],
+    ['helm.set.replicas', 'an object value', (c) => (c.helm.set = { replicas: { nested: 1 } })],
+    ['helm.valuesFiles', 'a string instead of a list', (c) => (c.helm.valuesFiles = 'values.yaml')],
+    ['traffic.provider', 'an unsupported provider', (c) => (c.traffic = { provider: 'istio' })],
+    ['metricsServer', 'not a URL', (c) => (c.metricsServer = 'prometheus')],
+    ['metricsServer', 'not http(s)', (c) => (c.metricsServer = 'ftp://prometheus.monitoring:9090')],
+    ['strategy', 'an unknown strategy', (c) => (c.strategy = 'rolling')],
+    ['analysis.interval', 'not a duration', (c) => (c.analysis = { interval: '1 minute' })],
+    ['analysis.interval', 'a fraction', (c) => (c.analysis = { interval: '1.5m' })],
+    ['analysis.interval', 'zero', (c) => (c.analysis = { interval: '0s' })],
+    ['analysis.interval', 'a number', (c) => (c.analysis = { interval: 60 })],
+    ['analysis.threshold', 'zero', (c) => (c.analysis = { threshold: 0 })],
+    ['analysis.threshold', 'a fraction', (c) => (c.analysis = { threshold: 2.5 })],
+    ['analysis.threshold', 'a string', (c) => (c.analysis = { threshold: '5' })],
+    ['analysis.stepWeight', 'zero', (c) => (c.analysis = { stepWeight: 0 })],
+    ['analysis.stepWeight', 'above 100', (c) => (c.analysis = { stepWeight: 101 })],
+    ['analysis.stepWeight', 'a fraction', (c) => (c.analysis = { stepWeight: 12.5 })],
+    ['analysis.stepWeights', 'not increasing', (c) => (c.analysis = { stepWeights: [10, 5, 25] })],
+    ['analysis.stepWeights', 'repeating a weight', (c) => (c.analysis = { stepWeights: [10, 10, 25] })],
+    ['analysis.stepWeights', 'empty', (c) => (c.analysis = { stepWeights: [] })],
+    ['analysis.stepWeights[1]', 'holding a weight above 100', (c) => (c.analysis = { stepWeights: [50, 150] })],
+    ['analysis.maxWeight', 'zero', (c) => (c.analysis = { maxWeight: 0 })],
+    ['analysis.maxWeight', 'above 100', (c) => (c.analysis = { maxWeight: 150 })],
+    ['analysis.iterations', 'zero', (c) => (c.analysis = { iterations: 0 })],
+    ['analysis.postSwitchIterations', 'negative', (c) => (c.analysis = { postSwitchIterations: -1 })],
+    ['metrics.requestSuccessRate.threshold', 'above 100%', (c) => (c.metrics = { requestSuccessRate: { threshold: 101 } })],
+    ['metrics.requestSuccessRate.threshold', 'negative', (c) => (c.metrics = { requestSuccessRate: { threshold: -1 } })],
+    ['metrics.requestSuccessRate.threshold', 'written with a % sign', (c) => (c.metrics = { requestSuccessRate: { threshold: '99%' } })],
+    ['metrics.requestSuccessRate.enabled', 'a string', (c) => (c.metrics = { requestSuccessRate: { enabled: 'yes' } })],
+    ['metrics.requestDuration.threshold', 'zero', (c) => (c.metrics = { requestDuration: { threshold: 0 } })],
+    ['metrics.custom[0]', 'a custom metric without min or max', (c) => (c.metrics = { custom: [{ name: 'errors', query: 'sum(x)' }] })],
+    ['metrics.custom[0].query', 'an empty query', (c) => (c.metrics = { custom: [{ name: 'errors', query: '', max: 1 }] })],
+    ['metrics.custom[1].name', 'a name starting with a digit', (c) => (c.metrics = { custom: [{ name: 'ok', query: 'q', max: 1 }, { name: '1bad', query: 'q', max: 1 }] })],
+    ['webhooks.hooks[0].type', 'an unknown webhook type', (c) => (c.webhooks = { hooks: [{ name: 'gate', type: 'pre-deploy', url: 'http://gate/' }] })],
+    ['webhooks.hooks[0].type', 'a missing webhook type', (c) => (c.webhooks = { hooks: [{ name: 'gate', url: 'http://gate/' }] })],
+    ['webhooks.hooks[0].url', 'a file URL', (c) => (c.webhooks = { hooks: [{ name: 'gate', type: 'rollout', url: 'file:///etc/passwd' }] })],
+    ['webhooks.hooks[0].url', 'not a URL', (c) => (c.webhooks = { hooks: [{ name: 'gate', type: 'rollout', url: 'loadtester' }] })],
+    ['webhooks.hooks[0].timeout', 'not a duration', (c) => (c.webhooks = { hooks: [{ name: 'gate', type: 'rollout', url: 'http://gate/', timeout: 'soon' }] })],
+    ['webhooks.helmTests.timeout', 'not a duration', (c) => (c.webhooks = { helmTests: { timeout: '3 minutes' } })],
+    ['drill.version', 'missing', (c) => (c.drill = { set: {} })],
+    ['migration.directReleasesToPass', 'zero', (c) => (c.migration = { directReleasesToPass: 0 })],
+    ['alerts.slack.channel', 'a number', (c) => (c.alerts = { slack: { channel: 5 } })],
+    ['analyses', 'an unknown top-level key', (c) => (c.analyses = { interval: '1m' })],
+    ['analysis.intervall', 'a misspelt key', (c) => (c.analysis = { intervall: '1m' })],
+    ['service.port', 'an unknown key in service', (c) => (c.service.port = 80)],
+    ['webhooks.hooks[0].retries', 'an unknown key in a hook', (c) => (c.webhooks = { hooks: [{ name: 'gate', type: 'rollout', url: 'http://gate/', retries: 3 }] })],
+  ];
+
+  test.each(cases)('%s: %s', (path, _what, mutate) => {
+    const config = valid();
+    mutate(config);
+    const error = configError(() => parseConfig(config, 'release.yaml'));
+    expect(issuePaths(error)).toContain(path);
+    // No other field is blamed for it.
+    expect(new Set(issuePaths(error))).toEqual(new Set([path]));
+    expect(error.message).toContain(`  - ${path}: `);
+  });
+
+  test('the valid base config of this table is accepted', () => {
+    expect(() => parseConfig(valid())).not.toThrow();
+  });
+});
+
+describe('several bad fields', () => {
+  test('lists every bad field, not just the first', () => {
+    const error = configError(() =>
+      parseConfig({
+        service: { name: 'Docutag', namespace: 'docutag' },
+        target: 'kubernetes',
+        helm: { timeout: 'forever' },
+        strategy: 'rolling',
+        analysis: { interval: 'often', threshold: 0, stepWeights: [50, 10] },
+        metrics: { requestSuccessRate: { threshold: 120 }, custom: [{ name: 'errors', query: 'q' }] },
+        webhooks: { hooks: [{ name: 'gate', type: 'nope', url: 'http://gate/' }] },
+        colour: 'blue',
+      }),
+    );
+    expect(issuePaths(error).sort()).toEqual(
+      [
+        'service.name',
+        'helm.chart',
+        'helm.timeout',
+        'strategy',
+        'analysis.interval',
+        'analysis.threshold',
+        'analysis.stepWeights',
+        'metrics.requestSuccessRate.threshold',
+        'metrics.custom[0]',
+        'webhooks.hooks[0].type',
+        'colour',
+      ].sort(),
+    );
+  });
+
+  test.each([
+    ['a badly written duration', { analysis: { interval: 'x' } }, 'analysis.interval'],
+    ['a value of the wrong type', { analysis: { threshold: 'five' } }, 'analysis.threshold'],
+    ['a missing required field', { service: { name: 'docutag-controller' } }, 'service.namespace'],
+    ['an unknown strategy', { strategy: 'rolling' }, 'strategy'],
+  ])('reports a missing helm.chart together with %s', (_name, overrides, otherPath) => {
+    const error = configError(() => parseConfig({ service: { name: 'docutag-controller', namespace: 'docutag' }, ...overrides }));
+    expect(issuePaths(error).sort()).toEqual([otherPath, 'helm.chart'].sort());
+  });
+
+  test('names each unknown key of one block separately', () => {
+    const error = configError(() => parseConfig({ ...valid(), analysis: { intervall: '1m', treshold: 5 } }));
+    expect(issuePaths(error).sort()).toEqual(['analysis.intervall', 'analysis.treshold']);
+    expect(error.issues.every((issue) => issue.message.includes('unknown key'))).toBe(true);
+  });
+
+  test('the error names its source and prints one line per issue', () => {
+    const error = configError(() => parseConfig({ ...valid(), strategy: 'x', analysis: { threshold: 0 } }, 'release.yaml'));
+    expect(error.name).toBe('ConfigError');
+    expect(error.source).toBe('release.yaml');
+    expect(error.message.split('\n')[0]).toBe('release.yaml is not a valid release config:');
+    expect(error.message.split('\n').slice(1)).toHaveLength(2);
+  });
+});
+
+describe('documents that are not a config object', () => {
+  test.each([
+    ['null', null, '(root)', /the config is empty/],
+    ['undefined', undefined, '(root)', /the config is empty/],
+    ['a list', ['a'], '(root)', /expected object/],
+    ['a string', 'service: x', '(root)', /expected object/],
+  ])('refuses %s at the root', (_name, raw, path, message) => {
+    const error = configError(() => parseConfig(raw));
+    expect(error.issues).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+});
+
+describe('helpful messages', () => {
+  test.each([
+    ['analysis.interval', { analysis: { interval: '1 minute' } }, /500ms, 10s, 1m or 1h/],
+    ['analysis.stepWeights', { analysis: { stepWeights: [10, 5] } }, /strictly increasing/],
+    ['metrics.custom[0]', { metrics: { custom: [{ name: 'e', query: 'q' }] } }, /set min .* or max/],
+    ['webhooks.hooks[0].type', { webhooks: { hooks: [{ name: 'g', type: 'x', url: 'http://g/' }] } }, /confirm-rollout, pre-rollout, rollout/],
+    ['strategy', { strategy: 'x' }, /canary, blueGreen \(or blue-green\) or direct/],
+    ['service.name', { service: { name: 'A', namespace: 'b' } }, /Kubernetes name/],
+    ['service.name', { service: { name: 'a'.repeat(47), namespace: 'b' } }, /helm\.releases\.canary/],
+  ])('%s explains what is expected', (path, overrides, message) => {
+    const error = configError(() => parseConfig({ ...valid(), ...overrides }));
+    expect(error.issues.find((issue) => issue.path === path)?.message).toMatch(message);
+  });
+});
