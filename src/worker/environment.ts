@@ -4,10 +4,10 @@ import { z } from 'zod';
  * The worker's environment: where its secrets live (never in workflow data). Validated once at start.
  */
 export const workerEnvSchema = z.object({
-  PROMETHEUS_URL: z.url({ message: 'expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090' }).optional(),
+  PROMETHEUS_URL: z.url({ protocol: /^https?$/, message: 'expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090' }).optional(),
   PROMETHEUS_BEARER_TOKEN: z.string().min(1).optional(),
   PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  SLACK_WEBHOOK_URL: z.url({ message: 'expected the Slack incoming-webhook URL' }).optional(),
+  SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'expected the Slack incoming-webhook URL' }).optional(),
   HELM_BIN: z.string().min(1).default('helm'),
   KUBECONFIG: z.string().optional(),
   /** Port of the worker's own /metrics (0 = off). */
