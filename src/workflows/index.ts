@@ -1,1 +1,2 @@
 export { release } from './release';
+export { rollbackDrill } from './drill';

@@ -125,8 +125,8 @@ export class ReleaseHarness {
     return config;
   }
 
-  /** Installs the primary at `version` in the helm stand-in, as if it had been released before. */
-  seedPrimary(config: ReleaseConfig, version: string): void {
+  /** Installs the primary at `version` in the helm stand-in, as if it had been released before (`revision` times). */
+  seedPrimary(config: ReleaseConfig, version: string, revision = 1): void {
     const file = path.join(this.helmDir, 'state.json');
     let state: { releases: Record<string, unknown> } = { releases: {} };
     try {
@@ -136,12 +136,26 @@ export class ReleaseHarness {
     }
     const values = { image: { tag: version } };
     state.releases[`${config.service.namespace}/${config.helm.releases.primary}`] = {
-      revision: 1,
+      revision,
       status: 'deployed',
       values,
-      history: [{ revision: 1, status: 'deployed', values, description: 'Install complete' }],
+      history: Array.from({ length: revision }, (_, i) => ({
+        revision: i + 1,
+        status: i + 1 === revision ? 'deployed' : 'superseded',
+        values,
+        description: i === 0 ? 'Install complete' : 'Upgrade complete',
+      })),
     };
     writeFileSync(file, JSON.stringify(state));
+  }
+
+  /** A release as the helm stand-in holds it (revision, status, values, history), or undefined when not installed. */
+  helmRelease(namespace: string, release: string): { revision: number; status: string; values: { image?: { tag?: string } }; history: Array<{ revision: number; status: string; description: string }> } | undefined {
+    try {
+      return JSON.parse(readFileSync(path.join(this.helmDir, 'state.json'), 'utf8')).releases[`${namespace}/${release}`];
+    } catch {
+      return undefined;
+    }
   }
 
   /** Makes the helm stand-in fail `<action> <release>` with `stderr`. */

@@ -40,6 +40,8 @@ export class FakeKubernetesApi {
   conflictsToInject = 0;
   /** When set, every request answers 503 (the API server is away). */
   unavailable = false;
+  /** Delay before answering a write, in ms (a slow API server). */
+  writeDelayMs = 0;
   private server = createServer((request, response) => void this.handle(request, response));
   url = '';
   kubeconfigPath = '';
@@ -107,6 +109,7 @@ export class FakeKubernetesApi {
       if (!current) return json(response, 404, { kind: 'Status', code: 404, message: `traefikservices.traefik.io "${traefik[2]}" not found` });
       if (request.method === 'GET') return json(response, 200, current);
       const text = await body(request);
+      if (this.writeDelayMs) await new Promise((resolve) => setTimeout(resolve, this.writeDelayMs));
       if (this.conflictsToInject > 0) {
         this.conflictsToInject -= 1;
         current.metadata.resourceVersion = String(Number(current.metadata.resourceVersion) + 1);
@@ -201,5 +204,77 @@ export class FakeSlack {
     this.messages.push({ ...payload, status });
     response.writeHead(status, status === 429 ? { 'retry-after': '0' } : {});
     response.end(status === 200 ? 'ok' : status === 429 ? 'rate_limited' : 'internal_error');
+  }
+}
+
+/** What a webhook stand-in answers: a status (and body), or no answer for `hangMs`. */
+export type HookAnswer = number | { status: number; body?: string } | { hangMs: number };
+
+export interface HookCall {
+  path: string;
+  payload: { name?: string; namespace?: string; phase?: string; checksum?: string; metadata?: Record<string, string> };
+  contentType?: string;
+  status: number | null;
+  at: number;
+}
+
+/**
+ * Flagger-style webhooks (load tester, gates) as one local HTTP server: each path is a hook whose
+ * answer the test sets with `answer(path, ...)` (default 200 "ok"); every POST is recorded.
+ */
+export class FakeWebhooks {
+  readonly calls: HookCall[] = [];
+  private readonly answers = new Map<string, HookAnswer | ((nth: number) => HookAnswer)>();
+  private server = createServer((request, response) => void this.handle(request, response));
+  baseUrl = '';
+
+  async start(): Promise<this> {
+    this.baseUrl = await listen(this.server);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** The URL of the hook at `path` (e.g. `/gate/svc-1`). */
+  url(path: string): string {
+    return `${this.baseUrl}${path}`;
+  }
+
+  /** Sets the answer of a hook: fixed, or a function of the call's number at that path (1-based). */
+  answer(path: string, answer: HookAnswer | ((nth: number) => HookAnswer)): void {
+    this.answers.set(path, answer);
+  }
+
+  callsTo(path: string): HookCall[] {
+    return this.calls.filter((call) => call.path === path);
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const text = await body(request);
+    let payload: HookCall['payload'] = {};
+    try {
+      payload = JSON.parse(text || '{}');
+    } catch {
+      // recorded as empty; the test sees the content type
+    }
+    const nth = this.callsTo(path).length + 1;
+    const configured = this.answers.get(path) ?? 200;
+    const answer = typeof configured === 'function' ? configured(nth) : configured;
+    const call: HookCall = { path, payload, ...(request.headers['content-type'] ? { contentType: request.headers['content-type'] } : {}), status: null, at: Date.now() };
+    this.calls.push(call);
+    if (typeof answer === 'object' && 'hangMs' in answer) {
+      await new Promise((resolve) => setTimeout(resolve, answer.hangMs));
+      if (!response.destroyed) response.end();
+      return;
+    }
+    const status = typeof answer === 'number' ? answer : answer.status;
+    const reply = typeof answer === 'number' ? (status < 300 ? 'ok' : 'not yet') : (answer.body ?? '');
+    call.status = status;
+    response.writeHead(status, { 'content-type': 'text/plain' });
+    response.end(reply);
   }
 }

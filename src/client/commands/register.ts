@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { CliIO } from '../output';
+import { drillControlCommand, drillListCommand, drillRunCommand, drillScheduleCommand } from './drill';
 import { listCommand, statusCommand, watchCommand } from './observe';
 import { startCommand } from './start';
 import { steerCommand, type SteeringSignal } from './steer';
@@ -64,6 +65,34 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .option('--running', 'only running releases')
     .option('--json', 'machine-readable output')
     .action(run((options) => listCommand(options, io, env)));
+
+  const drill = program.command('drill').description('scheduled rollback drills: prove every week that rollback works and how long it takes');
+  drill
+    .command('schedule')
+    .description('create or update the schedule drill-<namespace>-<service> (overlap skip, 1h catch-up)')
+    .requiredOption('--config <file>', 'the pilot service config, with its drill: block')
+    .option('--cron <expression>', 'cron in UTC, e.g. "0 10 * * 1"')
+    .option('--every <period>', 'instead of --cron: 12h, 1d, 1w')
+    .option('--json', 'machine-readable output')
+    .action(run((options) => drillScheduleCommand(options, io, env)));
+  drill
+    .command('list')
+    .description('drill schedules with their next run and last results')
+    .option('--last <n>', 'results per schedule', '5')
+    .option('--json', 'machine-readable output')
+    .action(run((options) => drillListCommand(options, io, env)));
+  drill
+    .command('run [service]')
+    .description('run one drill now and wait: exit 0 passed, 4 failed, 1 skipped')
+    .option('--config <file>', 'the pilot service config (instead of a schedule)')
+    .option('--json', 'machine-readable output')
+    .action(run((service, options) => drillRunCommand(service, options, io, env)));
+  for (const action of ['pause', 'resume', 'delete'] as const) {
+    drill
+      .command(`${action} <service>`)
+      .description(`${action} a drill schedule (service namespace/name or schedule id)`)
+      .action(run((service) => drillControlCommand(action, service, io, env)));
+  }
 
   program
     .command('worker')

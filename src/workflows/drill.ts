@@ -1,0 +1,127 @@
+import { ApplicationFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ReleaseActivities } from '../activities';
+import { durationMs, judgeRound, metricChecks, type CheckResult } from './domain';
+import { judgeDrill } from './domain/drill';
+import { SEARCH_ATTRIBUTES } from './messages';
+import { release } from './release';
+import { releaseWorkflowId, type ReleaseInput, type ReleaseResult } from './types';
+
+/** Input of `rollbackDrill`: the pilot service's config (with its `drill` block). No secrets. */
+export interface DrillInput {
+  config: ReleaseInput['config'];
+  /** `schedule` when started by the Temporal Schedule, `manual` for `drill run`. */
+  trigger?: 'schedule' | 'manual';
+}
+
+/** The drill's result, kept by Temporal and listed by `drill list`. Times in ms. */
+export interface DrillResult {
+  passed: boolean;
+  skipped: boolean;
+  reason: string;
+  service: string;
+  strategy: string;
+  drillVersion: string;
+  releaseWorkflowId: string;
+  releaseOutcome: ReleaseResult['outcome'] | null;
+  detectionMs: number | null;
+  restoreMs: number | null;
+  maxRestoreMs: number;
+  primaryChecks: CheckResult[];
+  startedAt: string;
+  finishedAt: string;
+}
+
+const acts = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumAttempts: 3 } });
+const notifyActs = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 2 } });
+
+/**
+ * A rollback drill: releases the config's deliberately faulty version (`drill.version` with
+ * `drill.set`), expects it to be rolled back, measures detection and restore, checks the primary
+ * serves its old version and is healthy, and reports to Slack. Fails loudly otherwise.
+ */
+export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
+  const { config } = input;
+  if (!config.drill) throw ApplicationFailure.nonRetryable(`${config.service.namespace}/${config.service.name} has no drill block: add drill: { version, set, maxRestore } to its config`, 'NoDrillConfig');
+  const drill = config.drill;
+  const startedAt = new Date().toISOString();
+  const maxRestoreMs = durationMs(drill.maxRestore);
+  const service = `${config.service.namespace}/${config.service.name}`;
+  const target = {
+    namespace: config.service.namespace,
+    chart: config.helm.chart ?? '',
+    valuesFiles: config.helm.valuesFiles,
+    versionValue: config.helm.versionValue,
+    set: config.helm.set,
+    timeoutMs: durationMs(config.helm.timeout),
+  };
+  const childId = releaseWorkflowId(config.service.namespace, config.service.name);
+  const base = { service, strategy: config.strategy, drillVersion: drill.version, releaseWorkflowId: childId, maxRestoreMs, startedAt };
+  const notify = async (text: string, severity: 'info' | 'success' | 'warning' | 'error') => {
+    if (!config.alerts.slack.enabled) return;
+    try {
+      await notifyActs.notify({ text, severity, ...(config.alerts.slack.channel ? { channel: config.alerts.slack.channel } : {}) });
+    } catch (error) {
+      log.warn(`drill Slack notification failed: ${(error as Error).message}`);
+    }
+  };
+
+  const before = await acts.describeRelease({ target, release: config.helm.releases.primary });
+  const drillConfig = { ...config, helm: { ...config.helm, set: { ...config.helm.set, ...drill.set } } };
+  let released: ReleaseResult;
+  try {
+    released = await executeChild(release, {
+      workflowId: childId,
+      args: [{ config: drillConfig, version: drill.version, requestedBy: `drill (${input.trigger ?? 'manual'}) ${workflowInfo().workflowId}` }],
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTES.service, value: service },
+        { key: SEARCH_ATTRIBUTES.version, value: drill.version },
+        { key: SEARCH_ATTRIBUTES.strategy, value: config.strategy },
+        { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
+        { key: SEARCH_ATTRIBUTES.weight, value: 0 },
+      ],
+    });
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/already started|AlreadyStarted/i.test(`${message} ${(error as { cause?: Error }).cause?.message ?? ''}`) || (error as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+      const reason = `skipped: a release of ${service} is running (${childId}); the drill waits for the next run`;
+      await notify(`Rollback drill of ${service} ${reason}`, 'warning');
+      return { ...base, passed: false, skipped: true, reason, releaseOutcome: null, detectionMs: null, restoreMs: null, primaryChecks: [], finishedAt: new Date().toISOString() };
+    }
+    throw error;
+  }
+
+  // A metrics round on the primary: it must serve, and be healthy, once the drill is over.
+  const primaryChecks = judgeRound(
+    await acts.queryChecks({
+      checks: metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, ...config.metrics, custom: [] }, config.traffic.primaryService),
+      ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
+    }),
+  ).checks;
+  const after = await acts.describeRelease({ target, release: config.helm.releases.primary });
+  const verdict = judgeDrill({
+    releaseOutcome: released.outcome,
+    releaseReason: released.reason,
+    detectionMs: released.detectionMs,
+    restoreMs: released.rollbackMs,
+    maxRestoreMs,
+    primaryChecks,
+    primaryVersionBefore: before?.version ?? null,
+    primaryVersionAfter: after?.version ?? null,
+  });
+  const times = `detection ${released.detectionMs ?? '-'}ms, restore ${released.rollbackMs ?? '-'}ms (limit ${maxRestoreMs}ms)`;
+  await notify(
+    verdict.passed ? `Rollback drill of ${service} passed: ${times}.` : `ROLLBACK DRILL FAILED for ${service}: ${verdict.reason}. ${times}.`,
+    verdict.passed ? 'success' : 'error',
+  );
+  return {
+    ...base,
+    passed: verdict.passed,
+    skipped: false,
+    reason: verdict.reason,
+    releaseOutcome: released.outcome,
+    detectionMs: released.detectionMs,
+    restoreMs: released.rollbackMs,
+    primaryChecks,
+    finishedAt: new Date().toISOString(),
+  };
+}
