@@ -1,7 +1,8 @@
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import { createActivities, type ActivityDeps } from '../activities';
+import { createMigrationActivities, type TrafficInspector } from '../activities/migration';
 import { TASK_QUEUE } from '../workflows/messages';
 import { temporalSettings } from './connection';
 
@@ -30,23 +31,35 @@ export interface CreateReleaseWorkerOptions {
   workerOptions?: Partial<WorkerOptions>;
 }
 
-/** Connects to Temporal, registers missing search attributes and creates the worker (not yet running). */
+/** The router's service listing when its backend has one (TraefikService), for the migration checklist. */
+function trafficInspector(deps: ActivityDeps): TrafficInspector {
+  const router = deps.router as Partial<TrafficInspector>;
+  if (typeof router.listServices === 'function') return { listServices: (args) => router.listServices!(args) };
+  return { listServices: async () => { throw new Error('this target\'s traffic router cannot list its services'); } };
+}
+
+/**
+ * Connects to Temporal, registers missing search attributes and creates the worker (not yet running).
+ * `close()` after the worker stopped closes its connections.
+ */
 export async function createReleaseWorker({ deps, env = process.env, workerOptions = {} }: CreateReleaseWorkerOptions) {
   const settings = temporalSettings(env);
-  const client = await Connection.connect(settings.connectionOptions as never);
-  try {
-    await ensureSearchAttributes(client, settings.namespace);
-  } finally {
-    await client.close();
-  }
+  const clientConnection = await Connection.connect(settings.connectionOptions as never);
+  await ensureSearchAttributes(clientConnection, settings.namespace);
+  // The migration checklist reads visibility (releases and drills of a service) through this client.
+  const temporal = new Client({ connection: clientConnection, namespace: settings.namespace });
   const connection = await NativeConnection.connect(settings.connectionOptions as never);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: TASK_QUEUE,
     ...(workerOptions.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities(deps),
+    activities: { ...createActivities(deps), ...createMigrationActivities({ temporal, inspector: trafficInspector(deps), notifier: deps.notifier }) },
     ...workerOptions,
   });
-  return { worker, connection, settings };
+  const close = async () => {
+    await connection.close();
+    await clientConnection.close();
+  };
+  return { worker, connection, settings, close };
 }

@@ -1,2 +1,3 @@
 export { release } from './release';
 export { rollbackDrill } from './drill';
+export { migration } from './migration';

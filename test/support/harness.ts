@@ -62,6 +62,7 @@ export class ReleaseHarness {
   private connection!: Connection;
   private worker: Worker | undefined;
   private workerRun: Promise<void> | undefined;
+  private closeWorker: (() => Promise<void>) | undefined;
   private readonly children: ChildProcess[] = [];
 
   constructor(readonly address: string = testAddress()) {}
@@ -96,8 +97,9 @@ export class ReleaseHarness {
     installRuntime();
     const env = this.workerEnv();
     const deps = createKubernetesAdapters(readWorkerEnv(env), () => {});
-    const { worker } = await createReleaseWorker({ deps, env, workerOptions: { workflowBundle: await workflowBundle() } });
+    const { worker, close } = await createReleaseWorker({ deps, env, workerOptions: { workflowBundle: await workflowBundle() } });
     this.worker = worker;
+    this.closeWorker = close;
     this.workerRun = worker.run();
   }
 
@@ -105,6 +107,7 @@ export class ReleaseHarness {
     if (!this.worker) return;
     this.worker.shutdown();
     await this.workerRun;
+    await this.closeWorker?.();
     this.worker = undefined;
   }
 

@@ -67,6 +67,11 @@ export class TraefikTrafficRouter implements TrafficRouter {
     return { primaryWeight: weightOf(split.primaryService), canaryWeight: weightOf(split.canaryService) };
   }
 
+  /** The Kubernetes Services the TraefikService sends traffic to (migration checklist). */
+  async listServices({ split }: { split: TrafficSplit }): Promise<string[]> {
+    return ((await this.read(split)).spec?.weighted?.services ?? []).map((service) => service.name);
+  }
+
   async getWeights({ split }: { split: TrafficSplit }): Promise<TrafficWeights> {
     return TraefikTrafficRouter.weightsOf(await this.read(split), split);
   }

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CliIO } from '../output';
 import { drillControlCommand, drillListCommand, drillRunCommand, drillScheduleCommand } from './drill';
+import { migrateApproveCommand, migrateStartCommand, migrateStatusCommand } from './migrate';
 import { listCommand, statusCommand, watchCommand } from './observe';
 import { startCommand } from './start';
 import { steerCommand, type SteeringSignal } from './steer';
@@ -93,6 +94,29 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
       .description(`${action} a drill schedule (service namespace/name or schedule id)`)
       .action(run((service) => drillControlCommand(action, service, io, env)));
   }
+
+  const migrate = program.command('migrate').description("a service's migration: deploy script → progressive-delivery infrastructure → canary in production");
+  migrate
+    .command('start')
+    .description('start the migration workflow migration-<namespace>-<service> (phase 1)')
+    .requiredOption('--config <file>', 'release config (migration.pilot names the pilot config)')
+    .option('--check-interval <duration>', 'how often the checklist is verified again', '10m')
+    .option('--json', 'machine-readable output')
+    .action(run((options) => migrateStartCommand(options, io, env)));
+  migrate
+    .command('status [service]')
+    .description('the phase and its checklist (passed / failed / pending, with reasons)')
+    .option('--config <file>', 'instead of the service')
+    .option('--json', 'machine-readable output')
+    .action(run((service, options) => migrateStatusCommand(service, options, io, env)));
+  migrate
+    .command('approve [service]')
+    .description('move to the next phase when every item passed; exit 1 and the failing items otherwise')
+    .option('--config <file>', 'instead of the service')
+    .option('--force', 'move on anyway (needs --reason; recorded with your name)')
+    .option('--reason <text>', 'why, for the record')
+    .option('--json', 'machine-readable output')
+    .action(run((service, options) => migrateApproveCommand(service, options, io, env)));
 
   program
     .command('worker')

@@ -6,6 +6,7 @@ import { EXIT_CODES, releaseWorkflowId, type ReleaseInput } from '../../workflow
 import type { release } from '../../workflows/release';
 import { ensureSearchAttributes } from '../../worker/worker';
 import { CliError } from '../errors';
+import { strategyFromMigration } from './migrate';
 import { followRelease } from '../follow';
 import type { CliIO } from '../output';
 import { connectClient } from '../temporal';
@@ -70,6 +71,14 @@ export async function startCommand(options: StartOptions, io: CliIO, env: NodeJS
   const workflowId = releaseWorkflowId(service.namespace, service.name);
   const { client, close } = await connectClient(env);
   try {
+    if (options.strategy === undefined) {
+      // Without --strategy, the service's migration phase decides (direct until progressive delivery is proven).
+      const migration = await strategyFromMigration(client, input.config);
+      if (migration && migration.strategy !== input.config.strategy) {
+        if (!options.json) io.out(`${migration.workflowId} is in phase ${migration.phase} (${migration.phaseName}): releasing with strategy ${migration.strategy}`);
+        input.config.strategy = migration.strategy;
+      }
+    }
     let handle;
     try {
       handle = await startReleaseWorkflow(client, input);

@@ -9,12 +9,12 @@ export async function workerCommand(io: CliIO, env: NodeJS.ProcessEnv): Promise<
   // Worker logs never carry the webhook URL or the Prometheus token, whatever an adapter prints.
   const log = (line: string) => io.out(redactSecrets(line, workerEnv));
   const deps = createKubernetesAdapters(workerEnv, log);
-  const { worker, connection, settings } = await createReleaseWorker({ deps, env });
+  const { worker, close, settings } = await createReleaseWorker({ deps, env });
   log(`worker on task queue docutag-release, Temporal ${settings.address} namespace ${settings.namespace}; Prometheus ${workerEnv.PROMETHEUS_URL ?? '(from each config)'}; Slack ${workerEnv.SLACK_WEBHOOK_URL ? 'webhook set' : 'log only (SLACK_WEBHOOK_URL unset)'}`);
   try {
     await worker.run();
   } finally {
-    await connection.close();
+    await close();
   }
   log('worker drained and stopped');
   return 0;
