@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { runCli } from '../../src/client/cli';
-import type { CliIO } from '../../src/client/output';
 import { statusQuery } from '../../src/workflows/messages';
+import { runCliCaptured } from '../support/cli';
 import { eventually, ReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
@@ -19,14 +19,7 @@ beforeEach(() => {
   harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
 });
 
-/** Runs the CLI in-process against the test server and captures what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`), isTTY: false };
-  const code = await runCli(argv, io, { ...process.env, TEMPORAL_ADDRESS: harness.address, TEMPORAL_NAMESPACE: 'default' });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCliCaptured(harness.address, argv);
 
 /** Writes a release.yaml for a fresh service registered in the Kubernetes API stand-in. */
 function releaseFile(overrides: Record<string, unknown> = {}): { file: string; name: string; id: string } {

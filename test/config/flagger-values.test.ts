@@ -1,19 +1,8 @@
-import path from 'node:path';
-import { configFromFlaggerValues, ConfigError, loadConfigFile, parseConfig } from '../../src/config';
+import { configFromFlaggerValues, loadConfigFile, parseConfig } from '../../src/config';
 import { mergeConfig } from '../../src/config/flagger-values';
+import { configError, fixture } from './helpers';
 
-const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'config', name);
 const release = fixture('release.yaml');
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
 
 describe('--values: the flagger: block of a Helm values file', () => {
   test("reads DocuTag's production values block", () => {

@@ -1,19 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfigFile } from '../../src/config';
+import { loadConfigFile } from '../../src/config';
+import { configError, fixture } from './helpers';
 
-const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'config', name);
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
 
 let scratch: string;
 beforeAll(() => {

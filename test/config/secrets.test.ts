@@ -1,19 +1,7 @@
-import { ConfigError, findLiteralSecrets, loadConfigFile, parseConfig } from '../../src/config';
-import path from 'node:path';
+import { findLiteralSecrets, loadConfigFile, parseConfig } from '../../src/config';
+import { configError, fixture, validConfig as valid } from './helpers';
 
 const SLACK_URL = 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX';
-const fixture = (name: string) => path.join(__dirname, '..', 'fixtures', 'config', name);
-const valid = () => ({ service: { name: 'docutag-controller', namespace: 'docutag' }, helm: { chart: './chart' } }) as Record<string, any>;
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
 
 describe('a literal Slack webhook URL is refused wherever it appears', () => {
   const cases: Array<[string, (config: Record<string, any>) => void]> = [

@@ -1,19 +1,11 @@
 import { ConfigError, parseConfig } from '../../src/config';
+import { configError } from './helpers';
 
 const valid = () => ({
   service: { name: 'docutag-controller', namespace: 'docutag' } as Record<string, unknown>,
   helm: { chart: './chart' } as Record<string, unknown>,
 });
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error('expected a ConfigError, but the config was accepted');
-}
 const issuePaths = (error: ConfigError) => error.issues.map((issue) => issue.path);
 
 type Mutation = (config: Record<string, any>) => void;

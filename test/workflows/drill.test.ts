@@ -2,8 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { runCli } from '../../src/client/cli';
-import type { CliIO } from '../../src/client/output';
+import { runCliCaptured } from '../support/cli';
 import { eventually, ReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
@@ -15,13 +14,7 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.stop());
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`), isTTY: false };
-  const code = await runCli(argv, io, { ...process.env, TEMPORAL_ADDRESS: harness.address });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCliCaptured(harness.address, argv);
 
 /** A pilot service with a drill block, its primary at 1.0.0, and metrics that see `canaryErrors` on the canary only. */
 function pilot(options: { canarySuccessRate: number; maxRestore?: string }): { file: string; name: string; service: string } {

@@ -2,11 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { runCli } from '../../src/client/cli';
-import type { CliIO } from '../../src/client/output';
 import { loadConfigFile } from '../../src/config';
 import { TASK_QUEUE } from '../../src/workflows/messages';
 import { migrationStatusQuery, recheckSignal, type MigrationInput, type MigrationStatus } from '../../src/workflows/migration';
+import { runCliCaptured } from '../support/cli';
 import { eventually, ReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
@@ -22,13 +21,7 @@ beforeEach(() => {
 });
 let failPilotCanary = false;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIO = { out: (text) => (out += `${text}\n`), err: (text) => (err += `${text}\n`), isTTY: false };
-  const code = await runCli(argv, io, { ...process.env, TEMPORAL_ADDRESS: harness.address, DOCUTAG_USER: 'alice' });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCliCaptured(harness.address, argv, { DOCUTAG_USER: 'alice' });
 
 function serviceFile(prefix: string, extra: Record<string, unknown> = {}): { file: string; name: string } {
   counter += 1;
