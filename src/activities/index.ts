@@ -2,7 +2,25 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckQuery } from '../workflows/domain/queries';
 import type { MetricReading } from '../workflows/domain/analysis';
-import type { Deployer, HelmTarget, MetricsProvider, Notifier, ReadinessChecker, ReleaseRevision, Severity, TestRun, TrafficRouter, TrafficSplit, TrafficWeights } from './ports';
+import axios from 'axios';
+import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
+import { HttpWebhookCaller } from './adapters/http-webhook-caller';
+import type {
+  Deployer,
+  HelmTarget,
+  MetricsProvider,
+  Notifier,
+  ReadinessChecker,
+  ReleaseHistoryEntry,
+  ReleaseRevision,
+  Severity,
+  TestRun,
+  TrafficRouter,
+  TrafficSplit,
+  TrafficWeights,
+  WebhookCaller,
+  WebhookTarget,
+} from './ports';
 
 /** The adapters an activity set runs on; the worker builds them from its environment. */
 export interface ActivityDeps {
@@ -12,6 +30,8 @@ export interface ActivityDeps {
   /** The metrics provider for a Prometheus URL (the config's metricsServer), or the worker's PROMETHEUS_URL when absent. */
   metricsFor(serverUrl?: string): MetricsProvider;
   notifier: Notifier;
+  /** Calls the config's webhooks; an HTTP caller with default settings when absent. */
+  webhooks?: WebhookCaller;
 }
 
 /** Failure types the workflow branches on (`failure.type`). */
@@ -40,9 +60,15 @@ async function asFailure<T>(type: string, action: () => Promise<T>): Promise<T> 
  * decision to the workflow, so each verdict and its reason lands in the history.
  */
 export function createActivities(deps: ActivityDeps) {
+  const webhooks = deps.webhooks ?? new HttpWebhookCaller(axios.create());
   return {
-    async describeRelease(args: { target: HelmTarget; release: string }): Promise<ReleaseRevision | null> {
+    async describeRelease(args: { target: HelmTarget; release: string; revision?: number }): Promise<ReleaseRevision | null> {
       return deps.deployer.describe(args);
+    },
+
+    /** The release's last `max` revisions, oldest first; empty when it is not installed. */
+    async releaseHistory(args: { target: HelmTarget; release: string; max: number }): Promise<ReleaseHistoryEntry[]> {
+      return deps.deployer.history(args);
     },
 
     async installRelease(args: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }): Promise<ReleaseRevision> {
@@ -83,6 +109,18 @@ export function createActivities(deps: ActivityDeps) {
       return Promise.all(
         args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await metrics.query({ query }) })),
       );
+    },
+
+    /**
+     * Calls one webhook and returns what it answered. Never throws for an answer, a timeout or a
+     * refused connection: the workflow judges the outcome (gate closed, failed check, rollback asked).
+     */
+    async callWebhook(args: { hook: WebhookTarget; payload: WebhookPayload }): Promise<WebhookOutcome> {
+      try {
+        return await webhooks.call(args);
+      } catch (error) {
+        return { passed: false, status: null, message: `webhook ${args.hook.name} could not be called: ${(error as Error).message}` };
+      }
     },
 
     async notify(args: { text: string; severity: Severity; channel?: string }): Promise<void> {

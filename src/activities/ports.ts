@@ -3,6 +3,9 @@
  * and dry runs use the in-memory ones. Every method takes one object and is safe to retry.
  */
 import type { MetricOutcome } from '../workflows/domain/analysis';
+import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
+
+export type { WebhookOutcome, WebhookPayload };
 
 /** Where a Helm release lives and how it is installed (no credentials: those stay on the worker). */
 export interface HelmTarget {
@@ -31,10 +34,25 @@ export interface TestRun {
   output: string;
 }
 
+/** One revision in a release's history (`helm history`), oldest first. */
+export interface ReleaseHistoryEntry {
+  revision: number;
+  /** deployed, superseded, failed, pending-upgrade, ... */
+  status: string;
+  /** helm's description, e.g. `Upgrade complete`, `Rollback to 5`. */
+  description: string;
+  /** The chart's appVersion (not necessarily the version value), or null. */
+  appVersion: string | null;
+  /** ISO time of the revision, or null. */
+  updated: string | null;
+}
+
 /** Installs and removes the tracks of a service. Contract: idempotent; errors quote the backend. */
 export interface Deployer {
-  /** The release's current revision, or null when it is not installed. */
-  describe(args: { target: HelmTarget; release: string }): Promise<ReleaseRevision | null>;
+  /** The release's current revision (or the given `revision`) with its version value, or null when it is not installed. */
+  describe(args: { target: HelmTarget; release: string; revision?: number }): Promise<ReleaseRevision | null>;
+  /** The last `max` revisions of the release, oldest first; empty when it is not installed. */
+  history(args: { target: HelmTarget; release: string; max: number }): Promise<ReleaseHistoryEntry[]>;
   /** Installs or upgrades `release` to `version` and waits until its resources are ready. */
   install(args: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }): Promise<ReleaseRevision>;
   /** Runs the chart's tests; a failing test is a result (passed: false), not an error. */
@@ -81,4 +99,22 @@ export type Severity = (typeof SEVERITIES)[keyof typeof SEVERITIES];
 /** Tells people (Slack). Throws when the message could not be delivered after its retries. */
 export interface Notifier {
   post(args: { text: string; severity: Severity; channel?: string }): Promise<void>;
+}
+
+/** A configured webhook, as the caller needs it (no secret: the URL is part of the release config). */
+export interface WebhookTarget {
+  name: string;
+  /** Flagger's type, sent for the record only; the caller treats every type alike. */
+  type: string;
+  url: string;
+  /** Per-hook timeout, in ms. */
+  timeoutMs: number;
+}
+
+/**
+ * Calls a Flagger-style webhook: POSTs the JSON payload and reports what came back. Never throws for
+ * a non-2xx answer, a timeout or a refused connection: those are outcomes (`status` null without an answer).
+ */
+export interface WebhookCaller {
+  call(args: { hook: WebhookTarget; payload: WebhookPayload }): Promise<WebhookOutcome>;
 }

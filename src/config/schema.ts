@@ -46,7 +46,10 @@ export const WEBHOOK_TYPES = [
 const webhookSchema = z.strictObject({
   name: z.string().min(1),
   type: z.enum(WEBHOOK_TYPES, { message: `expected one of ${WEBHOOK_TYPES.join(', ')}` }),
-  url: httpUrl('expected an http(s) URL'),
+  url: httpUrl('expected an http(s) URL').refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), {
+    // The config is the workflow input: a user:password in the URL would be readable in the Web UI.
+    message: 'credentials in a webhook URL would be written into the Temporal history, which every Web UI user can read; use a URL without user:password (e.g. a cluster-internal service)',
+  }),
   timeout: duration.default('10s'),
   metadata: z.record(z.string(), z.string()).default({}),
 });

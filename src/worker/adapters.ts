@@ -4,6 +4,7 @@ import { Context } from '@temporalio/activity';
 import type { ActivityDeps } from '../activities';
 import { createProcessRunner } from '../activities/adapters/command-runner';
 import { HelmDeployer } from '../activities/adapters/helm-deployer';
+import { HttpWebhookCaller } from '../activities/adapters/http-webhook-caller';
 import { LogNotifier } from '../activities/adapters/in-memory';
 import { KubernetesReadiness } from '../activities/adapters/kubernetes-readiness';
 import { PrometheusMetricsProvider } from '../activities/adapters/prometheus-metrics';
@@ -44,6 +45,8 @@ export function createKubernetesAdapters(env: WorkerEnv, log: (line: string) => 
     readiness: new KubernetesReadiness(kubeConfig.makeApiClient(k8s.AppsV1Api)),
     router: new TraefikTrafficRouter(kubeConfig.makeApiClient(k8s.CustomObjectsApi)),
     metricsFor,
+    // Per-hook timeouts come with each call; no default headers, so no worker secret reaches a hook.
+    webhooks: new HttpWebhookCaller(axios.create()),
     notifier: env.SLACK_WEBHOOK_URL ? new SlackNotifier({ http: axios.create({ timeout: 10_000 }), webhookUrl: env.SLACK_WEBHOOK_URL }) : new LogNotifier(log),
   };
 }

@@ -33,7 +33,7 @@ export interface ReleaseStatus {
   lastChecks: CheckResult[];
   /** The most recent events, oldest first; bounded. */
   events: ReleaseEvent[];
-  /** Gate or wait the release is blocked on, if any (e.g. `paused`). */
+  /** Gate or wait the release is blocked on, if any (e.g. `resume (paused by a person)`, `confirm-promotion webhook approve (HTTP 403)`). */
   waitingFor: string | null;
   /** Slack deliveries that failed; they never change the outcome. */
   notificationFailures: number;
@@ -44,13 +44,29 @@ export interface ReleaseStatus {
 export const OUTCOMES = { promoted: 'promoted', rolledBack: 'rolledBack', failed: 'failed' } as const;
 export type Outcome = (typeof OUTCOMES)[keyof typeof OUTCOMES];
 
-/** The workflow result. Times in ms; `detectionMs` runs from the first failed check to the rollback decision, `rollbackMs` from the decision to 100% on the primary. */
+/** Helm revisions of a direct release's primary: the one recorded before the upgrade, the new one, and the one rolled back to. */
+export interface ReleaseRevisions {
+  /** The revision serving before the upgrade; null on a first install. */
+  from: number | null;
+  /** The revision the upgrade created; null when the upgrade failed before creating one. */
+  to: number | null;
+  /** The revision `helm rollback` restored; null when there was no rollback (or it failed). */
+  rolledBackTo: number | null;
+}
+
+/**
+ * The workflow result. Times in ms; `detectionMs` runs from the first failed check to the rollback
+ * decision, `rollbackMs` from the decision to 100% on the primary (canary, blue-green) or to the end
+ * of `helm rollback --wait` / `helm uninstall` (direct).
+ */
 export interface ReleaseResult {
   outcome: Outcome;
   reason: string;
   totalMs: number;
   detectionMs: number | null;
   rollbackMs: number | null;
+  /** Direct releases only. */
+  revisions?: ReleaseRevisions;
   status: ReleaseStatus;
 }
 

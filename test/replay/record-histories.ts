@@ -6,14 +6,23 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ReleaseHarness } from '../support/harness';
+import { FakeWebhooks } from '../support/stand-ins';
 
 const FIXTURES = path.join(__dirname, '../fixtures/histories');
 
 let harness: ReleaseHarness;
+let hooks: FakeWebhooks;
 beforeAll(async () => {
   harness = await ReleaseHarness.start();
+  hooks = await new FakeWebhooks().start();
 });
-afterAll(async () => harness?.stop());
+afterAll(async () => {
+  await harness?.stop();
+  await hooks?.stop();
+});
+beforeEach(() => {
+  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
+});
 
 async function record(name: string, run: () => Promise<{ workflowId: string }>): Promise<void> {
   const { workflowId } = await run();
@@ -36,6 +45,69 @@ test('records a rolled-back canary', async () => {
     const config = harness.config();
     harness.seedPrimary(config, '1.0.0');
     harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 900 } : { value: 99.9 });
+    const handle = await harness.start(config, '1.1.0');
+    await handle.result();
+    return handle;
+  });
+});
+
+test('records a canary with every webhook type (gates waiting a round, then opening)', async () => {
+  await record('canary-webhooks-promoted', async () => {
+    const gate = (nth: number) => (nth === 1 ? 403 : 200);
+    hooks.answer('/confirm-rollout', gate);
+    hooks.answer('/confirm-traffic-increase', gate);
+    hooks.answer('/confirm-promotion', gate);
+    hooks.answer('/rollback', 404);
+    const hook = (type: string) => ({ name: type, type, url: hooks.url(`/${type}`), timeout: '2s', metadata: { recorded: 'yes' } });
+    const types = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-traffic-increase', 'confirm-promotion', 'post-rollout', 'rollback'];
+    const config = harness.config({ analysis: { stepWeight: 50 }, webhooks: { helmTests: { enabled: true, timeout: '10s' }, hooks: types.map(hook) } });
+    harness.seedPrimary(config, '1.0.0');
+    const handle = await harness.start(config, '1.1.0');
+    await handle.result();
+    return handle;
+  });
+});
+
+test('records a promoted blue-green release', async () => {
+  await record('blue-green-promoted', async () => {
+    const config = harness.config({ strategy: 'blueGreen', analysis: { iterations: 2, postSwitchIterations: 2 } });
+    harness.seedPrimary(config, '1.0.0');
+    const handle = await harness.start(config, '1.1.0');
+    await handle.result();
+    return handle;
+  });
+});
+
+test('records a blue-green release rolled back by the watch after the switch', async () => {
+  await record('blue-green-rolled-back-after-switch', async () => {
+    const config = harness.config({ strategy: 'blueGreen', analysis: { iterations: 2, postSwitchIterations: 2 } });
+    harness.seedPrimary(config, '1.0.0');
+    const green = config.traffic.canaryService;
+    harness.prometheus.answer = (query) => {
+      const switched = harness.kube.currentWeights('shop', config.traffic.traefikService)[green] === 100;
+      return query.includes('histogram_quantile') ? { value: 120 } : { value: switched ? 70 : 99.9 };
+    };
+    const handle = await harness.start(config, '1.1.0');
+    await handle.result();
+    return handle;
+  });
+});
+
+test('records a promoted direct release', async () => {
+  await record('direct-promoted', async () => {
+    const config = harness.config({ strategy: 'direct' });
+    harness.seedPrimary(config, '1.0.0', 5);
+    const handle = await harness.start(config, '1.1.0');
+    await handle.result();
+    return handle;
+  });
+});
+
+test('records a direct release rolled back after a failed helm test', async () => {
+  await record('direct-rolled-back', async () => {
+    const config = harness.config({ strategy: 'direct' });
+    harness.seedPrimary(config, '1.0.0', 5);
+    harness.failHelm('test', config.helm.releases.primary, 'pod smoke failed');
     const handle = await harness.start(config, '1.1.0');
     await handle.result();
     return handle;

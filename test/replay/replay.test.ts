@@ -8,8 +8,18 @@ const FIXTURES = path.join(__dirname, '../fixtures/histories');
 const histories = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
 
 describe('replay of recorded release histories against the current workflow code', () => {
-  test('the recorded histories include a promoted and a rolled-back canary', () => {
-    expect(histories).toEqual(expect.arrayContaining(['canary-promoted.json', 'canary-rolled-back.json']));
+  test('the recorded histories include canary, blue-green and direct releases, promoted and rolled back', () => {
+    expect(histories).toEqual(
+      expect.arrayContaining([
+        'canary-promoted.json',
+        'canary-rolled-back.json',
+        'canary-webhooks-promoted.json',
+        'blue-green-promoted.json',
+        'blue-green-rolled-back-after-switch.json',
+        'direct-promoted.json',
+        'direct-rolled-back.json',
+      ]),
+    );
   });
 
   test.each(histories)('%s replays without a determinism violation', async (file) => {

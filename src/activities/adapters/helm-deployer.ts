@@ -1,4 +1,4 @@
-import type { Deployer, HelmTarget, ReleaseRevision } from '../ports';
+import type { Deployer, HelmTarget, ReleaseHistoryEntry, ReleaseRevision } from '../ports';
 import type { CommandRunner } from './command-runner';
 
 /** helm exited non-zero; the message quotes its stderr. */
@@ -59,21 +59,47 @@ export class HelmDeployer implements Deployer {
     return { ...result, fail: () => new HelmCommandError(action, release, result.stderr || result.stdout) };
   }
 
-  async describe({ target, release }: { target: HelmTarget; release: string }): Promise<ReleaseRevision | null> {
-    const status = await this.helm('status', release, ['status', release, '--output', 'json'], target);
+  async describe({ target, release, revision }: { target: HelmTarget; release: string; revision?: number }): Promise<ReleaseRevision | null> {
+    const at = revision === undefined ? [] : ['--revision', String(revision)];
+    const status = await this.helm('status', release, ['status', release, ...at, '--output', 'json'], target);
     if (status.exitCode !== 0) {
       if (NOT_FOUND.test(status.stderr)) return null;
       throw status.fail();
     }
     const parsed = JSON.parse(status.stdout) as { version?: number; info?: { status?: string } };
-    const values = await this.helm('get values', release, ['get', 'values', release, '--all', '--output', 'json'], target);
+    const values = await this.helm('get values', release, ['get', 'values', release, ...at, '--all', '--output', 'json'], target);
     if (values.exitCode !== 0) throw values.fail();
     return {
       release,
-      revision: Number(parsed.version ?? 0),
+      revision: Number(parsed.version ?? revision ?? 0),
       version: valueAt(JSON.parse(values.stdout || '{}'), target.versionValue),
       status: parsed.info?.status ?? 'unknown',
     };
+  }
+
+  async history({ target, release, max }: { target: HelmTarget; release: string; max: number }): Promise<ReleaseHistoryEntry[]> {
+    const result = await this.helm('history', release, ['history', release, '--max', String(max), '--output', 'json'], target);
+    if (result.exitCode !== 0) {
+      if (NOT_FOUND.test(result.stderr)) return [];
+      throw result.fail();
+    }
+    let entries: unknown;
+    try {
+      entries = JSON.parse(result.stdout || '[]');
+    } catch {
+      throw new HelmCommandError('history', release, `unexpected output (expected JSON): ${result.stdout.slice(0, 200)}`);
+    }
+    if (!Array.isArray(entries)) throw new HelmCommandError('history', release, `unexpected output (expected a JSON list): ${result.stdout.slice(0, 200)}`);
+    return entries
+      .map((entry: Record<string, unknown>) => ({
+        revision: Number(entry.revision),
+        status: String(entry.status ?? 'unknown'),
+        description: String(entry.description ?? ''),
+        appVersion: typeof entry.app_version === 'string' && entry.app_version ? entry.app_version : null,
+        updated: typeof entry.updated === 'string' ? entry.updated : null,
+      }))
+      .filter((entry) => Number.isInteger(entry.revision) && entry.revision > 0)
+      .sort((a, b) => a.revision - b.revision);
   }
 
   async install({ target, release, version, extraSet = {} }: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }) {

@@ -1,5 +1,5 @@
 import type { MetricOutcome } from '../../workflows/domain/analysis';
-import type { Deployer, HelmTarget, MetricsProvider, Notifier, ReadinessChecker, ReleaseRevision, Severity, TestRun, TrafficRouter, TrafficSplit, TrafficWeights } from '../ports';
+import type { Deployer, HelmTarget, MetricsProvider, Notifier, ReadinessChecker, ReleaseHistoryEntry, ReleaseRevision, Severity, TestRun, TrafficRouter, TrafficSplit, TrafficWeights, WebhookCaller, WebhookOutcome, WebhookPayload, WebhookTarget } from '../ports';
 
 /** Notifier for dry runs and for workers with no SLACK_WEBHOOK_URL: writes to the log. */
 export class LogNotifier implements Notifier {
@@ -47,9 +47,24 @@ export class InMemoryDeployer implements Deployer {
   readonly calls: string[] = [];
   constructor(readonly failingTests: ReadonlySet<string> = new Set()) {}
 
-  async describe({ target, release }: { target: HelmTarget; release: string }): Promise<ReleaseRevision | null> {
+  async describe({ target, release, revision }: { target: HelmTarget; release: string; revision?: number }): Promise<ReleaseRevision | null> {
     const found = this.releases.get(`${target.namespace}/${release}`);
-    return found ? { release, revision: found.revision, version: found.version, status: found.status } : null;
+    if (!found) return null;
+    if (revision === undefined || revision === found.revision) return { release, revision: found.revision, version: found.version, status: found.status };
+    const past = found.history.find((entry) => entry.revision === revision);
+    return past ? { release, revision, version: past.version, status: 'superseded' } : null;
+  }
+
+  async history({ target, release, max }: { target: HelmTarget; release: string; max: number }): Promise<ReleaseHistoryEntry[]> {
+    const found = this.releases.get(`${target.namespace}/${release}`);
+    if (!found) return [];
+    return found.history.slice(-max).map((entry) => ({
+      revision: entry.revision,
+      status: entry.revision === found.revision ? found.status : 'superseded',
+      description: entry.revision === 1 ? 'Install complete' : 'Upgrade complete',
+      appVersion: null,
+      updated: null,
+    }));
   }
 
   async install({ target, release, version }: { target: HelmTarget; release: string; version: string }): Promise<ReleaseRevision> {
@@ -79,5 +94,16 @@ export class InMemoryDeployer implements Deployer {
   async uninstall({ target, release }: { target: HelmTarget; release: string }): Promise<void> {
     this.calls.push(`uninstall ${release}`);
     this.releases.delete(`${target.namespace}/${release}`);
+  }
+}
+
+/** WebhookCaller answering from a function of the hook and payload (dry runs, benchmarks); records every call. */
+export class ScriptedWebhookCaller implements WebhookCaller {
+  readonly calls: Array<{ hook: WebhookTarget; payload: WebhookPayload }> = [];
+  constructor(private readonly answer: (hook: WebhookTarget, payload: WebhookPayload) => number = () => 200) {}
+  async call({ hook, payload }: { hook: WebhookTarget; payload: WebhookPayload }): Promise<WebhookOutcome> {
+    this.calls.push({ hook, payload });
+    const status = this.answer(hook, payload);
+    return { passed: status >= 200 && status <= 202, status, message: '' };
   }
 }

@@ -48,7 +48,8 @@ export function judgeCheck(reading: MetricReading): CheckResult {
     return { name, value: null, threshold, passed: false, reason: `${name}: no data returned from the metric provider (no requests in the window?); counted as a failed check.${hint}` };
   }
   if (Number.isNaN(outcome.value)) {
-    return { name, value: null, threshold, passed: false, reason: `${name}: the query returned NaN (no requests in the window); counted as a failed check` };
+    const hint = reading.noDataHint ? ` ${reading.noDataHint}` : '';
+    return { name, value: null, threshold, passed: false, reason: `${name}: the query returned NaN (no requests in the window); counted as a failed check${hint ? `.${hint}` : ''}` };
   }
   const passed = bound === 'min' ? outcome.value >= threshold : outcome.value <= threshold;
   return {

@@ -51,10 +51,19 @@ const STEERABLE: ReadonlySet<Phase> = new Set<Phase>(['Initializing', 'Progressi
  * Whether a signal fits the phase. A signal that does not fit is recorded and ignored, never a crash:
  * `abort` after promotion began cannot undo it, `resume` without `pause` has nothing to resume.
  */
-export function decideSignal(signal: SignalName, phase: Phase, state: { paused: boolean; promoteRequested: boolean; abortRequested: boolean }): SignalDecision {
+export function decideSignal(
+  signal: SignalName,
+  phase: Phase,
+  state: { paused: boolean; promoteRequested: boolean; abortRequested: boolean },
+  strategy: 'canary' | 'blueGreen' | 'direct' = 'canary',
+): SignalDecision {
   if (TERMINAL_PHASES.has(phase)) return { accepted: false, note: `${signal} ignored: the release already ended (${phase})` };
   if (state.abortRequested || phase === 'RollingBack') return { accepted: false, note: `${signal} ignored: the release is rolling back` };
   if (!STEERABLE.has(phase)) return { accepted: false, note: `${signal} ignored: promotion is under way (${phase})` };
+  // A direct release is one helm upgrade and its tests: no steps to skip, no weight or analysis to hold.
+  if (strategy === 'direct' && signal !== 'abort') {
+    return { accepted: false, note: `${signal} ignored: a direct release has no steps to ${signal === 'promote' ? 'skip' : signal === 'pause' ? 'hold' : 'resume'} (abort still rolls back)` };
+  }
   switch (signal) {
     case 'abort':
       return { accepted: true, note: 'abort accepted: rolling back' };

@@ -1,0 +1,97 @@
+import { blueGreenNoDataHint, decideBlueGreenRound, decideWatchRound, durationMs, metricChecks } from './domain';
+import { failureMessage, type ReleaseRun } from './run';
+import type { ReleaseResult } from './types';
+
+/**
+ * Blue-green: green (the canary release) runs beside blue (the primary) with 0% traffic, is tested
+ * and analysed for `iterations` passed rounds, then takes 100% in one router call. A watch of
+ * `postSwitchIterations` rounds follows while blue stays warm: a failure flips traffic back to blue
+ * in one call. Only then is the primary upgraded, traffic moved back to it, and green removed.
+ */
+export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
+  const { config, acts, target, version, primary, canary: green, status, steering } = run;
+  const { iterations, postSwitchIterations: watchRounds, threshold } = config.analysis;
+  const measured = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, ...config.metrics }, config.traffic.canaryService);
+  // Before the switch green sees no user traffic: a no-data check says why and what to add.
+  const hint = blueGreenNoDataHint(config.traffic.canaryService, run.hooksOf('rollout').map((hook) => hook.name));
+  const analysisChecks = measured.map((check) => ({ ...check, noDataHint: hint }));
+
+  /** The instant switch: every request to green in one router call. */
+  const switchToGreen = async () => {
+    run.record(`Switching all traffic to green (${green}) in one call; blue (${primary}) keeps running ${status.previousVersion ?? 'the previous version'}`);
+    await run.setCanaryWeight(100);
+    // Detection after the switch runs from the first failed watch round, not from an earlier held round.
+    run.firstFailedCheckMs = null;
+  };
+  const promoteNow = async () => {
+    if (status.canaryWeight < 100) await switchToGreen();
+    return run.promote('promoted by a person, remaining rounds skipped');
+  };
+
+  let installed = false;
+  try {
+    const current = await acts.deploy.describeRelease({ target, release: primary });
+    status.previousVersion = current?.version ?? null;
+    await run.notify(
+      `Starting blue-green of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}): green gets 0% for ${iterations} passed rounds every ${config.analysis.interval}, then all traffic at once, watched for ${watchRounds} rounds with blue kept warm.`,
+      'info',
+    );
+    if ((await run.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
+    run.record(`Installing green ${green} at ${version} beside ${primary} (0% traffic)`);
+    installed = true;
+    await acts.deploy.installRelease({ target, release: green, version });
+    await acts.deploy.waitReady({ namespace: target.namespace, name: green, timeoutMs: run.helmTimeoutMs });
+    run.record(`${green} is ready`);
+    if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
+    if (config.webhooks.helmTests.enabled) {
+      run.record(`Running helm tests of ${green}`);
+      const tests = await acts.tests.runTests({ target, release: green, timeoutMs: durationMs(config.webhooks.helmTests.timeout) });
+      if (!tests.passed) return run.rollBack(`helm test of green ${green} failed: ${tests.output.split('\n').slice(-3).join(' | ')}`, false);
+      run.record('Helm tests passed');
+    }
+    if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
+    run.setPhase('Progressing');
+    // Green must not get user traffic before the switch, whatever the router held before.
+    await run.setCanaryWeight(0);
+    const preRollout = await run.preRollout();
+    if (preRollout.kind !== 'open') return run.interrupted(preRollout, promoteNow);
+
+    let passedRounds = 0;
+    for (;;) {
+      const waited = await run.waitInterval();
+      if (waited === 'abort') return run.rollBack(steering.abortReason, false);
+      if (waited === 'promote') return promoteNow();
+      const rollbackAsked = await run.rollbackRequestedByHook();
+      if (rollbackAsked) return run.rollBack(rollbackAsked, false);
+      const verdict = await run.measure(analysisChecks);
+      const decision = decideBlueGreenRound(verdict, { failedChecks: status.failedChecks, passedRounds }, { threshold, iterations });
+      status.failedChecks = decision.failedChecks;
+      passedRounds = decision.passedRounds;
+      run.record(`Analysis ${status.iteration} of green at 0%: ${decision.reason}`);
+      if (decision.action === 'rollback') return run.rollBack(decision.reason, true);
+      if (decision.action === 'switch') break;
+    }
+    const confirmed = await run.confirmPromotion(analysisChecks);
+    if (confirmed.kind !== 'open') return run.interrupted(confirmed, promoteNow);
+    run.setPhase('Progressing');
+    await switchToGreen();
+
+    for (let round = 1; round <= watchRounds; round++) {
+      const waited = await run.waitInterval();
+      // Blue still runs the old version, so abort flips traffic back in one call (rollBack sets 100/0 first).
+      if (waited === 'abort') return run.rollBack(steering.abortReason, false);
+      if (waited === 'promote') return run.promote('promoted by a person, remaining watch rounds skipped');
+      const rollbackAsked = await run.rollbackRequestedByHook();
+      if (rollbackAsked) return run.rollBack(rollbackAsked, false);
+      const verdict = await run.measure(measured);
+      const decision = decideWatchRound(verdict, round, watchRounds);
+      if (!verdict.passed) status.failedChecks += 1;
+      run.record(`Watch ${round}/${watchRounds} of green at 100%: ${decision.reason}`);
+      if (decision.action === 'rollback') return run.rollBack(decision.reason, true);
+    }
+    return run.promote(`green passed ${iterations} analysis round${iterations === 1 ? '' : 's'} at 0% and ${watchRounds} watch round${watchRounds === 1 ? '' : 's'} at 100%`);
+  } catch (error) {
+    if (!installed) return run.failed(`could not read the current release ${primary}: ${failureMessage(error)}`);
+    return run.rollBack(`${failureMessage(error)}`, false);
+  }
+}

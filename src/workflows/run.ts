@@ -1,0 +1,524 @@
+/*
+ * The state and the steps every strategy shares: status, signals, Slack, traffic, rollback,
+ * promotion, analysis rounds, and Flagger's webhooks as durable gates. Strategies (canary.ts,
+ * blue-green.ts, direct.ts) compose these; every decision comes from `domain/`.
+ */
+import { ActivityFailure, CancellationScope, condition, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ReleaseActivities } from '../activities';
+import type { HelmTarget, Severity, TrafficSplit } from '../activities/ports';
+import {
+  decideRound,
+  decideSignal,
+  durationMs,
+  gatePollMs,
+  gateVerdict,
+  hooksOfType,
+  judgeRound,
+  nextPhase,
+  postRolloutNote,
+  releaseChecksum,
+  rollbackHookVerdict,
+  splitWeights,
+  webhookCheck,
+  type CheckQuery,
+  type GateType,
+  type HookSpec,
+  type HookType,
+  type Phase,
+  type RoundDecision,
+  type RoundVerdict,
+  type SignalName,
+  type WebhookOutcome,
+} from './domain';
+import { abortSignal, pauseSignal, promoteSignal, resumeSignal, SEARCH_ATTRIBUTES, statusQuery } from './messages';
+import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
+
+/** Events kept in `status`; the full story stays in the workflow history. */
+const MAX_EVENTS = 50;
+
+/** Retry profiles. Traffic must reach a decided state, so it retries longest; Slack never blocks a release. */
+function activityProfiles(helmTimeoutMs: number, testTimeoutMs: number, hookTimeoutMs: number) {
+  return {
+    deploy: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: helmTimeoutMs + 120_000,
+      heartbeatTimeout: '1m',
+      retry: { initialInterval: '2s', maximumAttempts: 3 },
+    }),
+    tests: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: testTimeoutMs + 60_000,
+      heartbeatTimeout: '1m',
+      retry: { initialInterval: '2s', maximumAttempts: 2 },
+    }),
+    traffic: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: '30s',
+      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 },
+    }),
+    analysis: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: '1m',
+      retry: { initialInterval: '1s', maximumAttempts: 2 },
+    }),
+    notify: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: '1m',
+      retry: { initialInterval: '1s', maximumAttempts: 2 },
+    }),
+    /** The activity reports every answer as a fact; a retry only covers a lost worker. */
+    hooks: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: hookTimeoutMs + 10_000,
+      retry: { initialInterval: '1s', maximumAttempts: 2 },
+    }),
+  };
+}
+
+/** The message a person needs from a failed activity: the root cause, not Temporal's wrapper. */
+export function failureMessage(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(error);
+}
+
+/** Something that ends the normal flow of a strategy: a person's signal or a decision to roll back. */
+export type Interruption = { kind: 'abort' } | { kind: 'promote' } | { kind: 'rollback'; reason: string; fromAnalysis: boolean };
+/** The result of a gate or a pre-traffic step: go on, or an interruption. */
+export type StepResult = { kind: 'open' } | Interruption;
+
+export interface HookAnswer {
+  hook: HookSpec;
+  outcome: WebhookOutcome;
+}
+
+/** One run of the `release` workflow: shared state and steps. Constructing it registers the handlers. */
+export class ReleaseRun {
+  readonly config: ReleaseInput['config'];
+  readonly version: string;
+  readonly startedMs = Date.now();
+  readonly helmTimeoutMs: number;
+  readonly intervalMs: number;
+  readonly acts: ReturnType<typeof activityProfiles>;
+  readonly target: HelmTarget;
+  readonly split: TrafficSplit;
+  readonly primary: string;
+  readonly canary: string;
+  /** `namespace/service version`, for Slack. */
+  readonly label: string;
+  readonly status: ReleaseStatus;
+  readonly steering = { paused: false, promoteRequested: false, abortRequested: false, abortReason: '' };
+  /** Identifies this run to the webhooks (Flagger's checksum field). */
+  readonly checksum: string;
+  firstFailedCheckMs: number | null = null;
+  detectionMs: number | null = null;
+  rollbackMs: number | null = null;
+  revisions: ReleaseRevisions | undefined;
+
+  constructor(input: ReleaseInput) {
+    const { config, version } = input;
+    this.config = config;
+    this.version = version;
+    this.helmTimeoutMs = durationMs(config.helm.timeout);
+    const hookTimeoutMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
+    this.acts = activityProfiles(this.helmTimeoutMs, durationMs(config.webhooks.helmTests.timeout), hookTimeoutMs);
+    this.intervalMs = durationMs(config.analysis.interval);
+    this.target = {
+      namespace: config.service.namespace,
+      chart: config.helm.chart ?? '',
+      valuesFiles: config.helm.valuesFiles,
+      versionValue: config.helm.versionValue,
+      set: config.helm.set,
+      timeoutMs: this.helmTimeoutMs,
+      ...(config.helm.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
+    };
+    this.split = {
+      namespace: config.service.namespace,
+      router: config.traffic.traefikService,
+      primaryService: config.traffic.primaryService,
+      canaryService: config.traffic.canaryService,
+    };
+    this.primary = config.helm.releases.primary;
+    this.canary = config.helm.releases.canary;
+    this.label = `${config.service.namespace}/${config.service.name} ${version}`;
+    const info = workflowInfo();
+    this.checksum = releaseChecksum(`${config.service.namespace}/${config.service.name}/${version}/${info.workflowId}/${info.runId}`);
+    this.status = {
+      workflowId: info.workflowId,
+      service: config.service.name,
+      namespace: config.service.namespace,
+      version,
+      previousVersion: null,
+      strategy: config.strategy,
+      phase: 'Initializing',
+      canaryWeight: 0,
+      iteration: 0,
+      failedChecks: 0,
+      threshold: config.analysis.threshold,
+      lastChecks: [],
+      events: [],
+      waitingFor: null,
+      notificationFailures: 0,
+      startedAt: new Date(this.startedMs).toISOString(),
+      finishedAt: null,
+    };
+
+    // Signals: each one is judged against the phase; one that does not fit is recorded and ignored.
+    const steer = (signal: SignalName, apply: () => void) => {
+      const decision = decideSignal(signal, this.status.phase, this.steering, config.strategy);
+      this.record(decision.note);
+      if (decision.accepted) apply();
+    };
+    setHandler(promoteSignal, () => steer('promote', () => (this.steering.promoteRequested = true)));
+    setHandler(pauseSignal, () => steer('pause', () => (this.steering.paused = true)));
+    setHandler(resumeSignal, () => steer('resume', () => (this.steering.paused = false)));
+    setHandler(abortSignal, (payload?: unknown) => {
+      const reason = (payload as { reason?: unknown } | undefined)?.reason;
+      if (payload !== undefined && (typeof payload !== 'object' || payload === null || (reason !== undefined && typeof reason !== 'string'))) {
+        this.record(`abort payload ${JSON.stringify(payload)?.slice(0, 100)} is malformed (expected { reason: string }); using the default reason`);
+      }
+      steer('abort', () => {
+        this.steering.abortRequested = true;
+        this.steering.abortReason = typeof reason === 'string' && reason.trim() ? `aborted: ${reason.trim().slice(0, 500)}` : 'aborted by a person';
+      });
+    });
+    setHandler(statusQuery, () => this.status);
+
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.service, value: `${config.service.namespace}/${config.service.name}` },
+      { key: SEARCH_ATTRIBUTES.version, value: version },
+      { key: SEARCH_ATTRIBUTES.strategy, value: config.strategy },
+      { key: SEARCH_ATTRIBUTES.phase, value: this.status.phase },
+      { key: SEARCH_ATTRIBUTES.weight, value: 0 },
+    ]);
+  }
+
+  record(message: string): void {
+    const event: ReleaseEvent = { at: new Date().toISOString(), message };
+    this.status.events = [...this.status.events, event].slice(-MAX_EVENTS);
+    log.info(message, { service: this.config.service.name, phase: this.status.phase });
+  }
+
+  setPhase(phase: Phase): void {
+    if (phase === this.status.phase) return;
+    this.status.phase = nextPhase(this.status.phase, phase);
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.phase, value: phase },
+      { key: SEARCH_ATTRIBUTES.weight, value: this.status.canaryWeight },
+    ]);
+    this.record(`Phase ${phase}`);
+  }
+
+  async notify(text: string, severity: Severity): Promise<void> {
+    const slack = this.config.alerts.slack;
+    if (!slack.enabled) return;
+    try {
+      await this.acts.notify.notify({ text, severity, ...(slack.channel ? { channel: slack.channel } : {}) });
+    } catch (error) {
+      // Slack is for people; it never changes a release's outcome.
+      this.status.notificationFailures += 1;
+      this.record(`Slack notification failed (the release goes on): ${failureMessage(error)}`);
+    }
+  }
+
+  private finish(outcome: Outcome, reason: string): ReleaseResult {
+    const finishedMs = Date.now();
+    this.status.finishedAt = new Date(finishedMs).toISOString();
+    this.record(`Release ${outcome}: ${reason}`);
+    return {
+      outcome,
+      reason,
+      totalMs: finishedMs - this.startedMs,
+      detectionMs: this.detectionMs,
+      rollbackMs: this.rollbackMs,
+      ...(this.revisions ? { revisions: { ...this.revisions } } : {}),
+      status: this.status,
+    };
+  }
+
+  /** Ends the release: post-rollout webhooks (logged only, as in Flagger), then the result. */
+  async conclude(outcome: Outcome, reason: string): Promise<ReleaseResult> {
+    const hooks = this.hooksOf('post-rollout');
+    if (hooks.length) {
+      for (const { hook, outcome: answer } of await this.callHooks(hooks)) this.record(postRolloutNote(hook, answer));
+    }
+    return this.finish(outcome, reason);
+  }
+
+  async setCanaryWeight(canaryWeight: number): Promise<void> {
+    const weights = splitWeights(canaryWeight);
+    await this.acts.traffic.setWeights({ split: this.split, weights });
+    this.status.canaryWeight = weights.canaryWeight;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.weight, value: weights.canaryWeight }]);
+    this.record(`Weights: ${this.primary} ${weights.primaryWeight}%, ${this.canary} ${weights.canaryWeight}%`);
+  }
+
+  /** An orchestration error that leaves something for a person: Slack alert, outcome `failed` (exit code 4). */
+  async failed(reason: string): Promise<ReleaseResult> {
+    this.setPhase('Failed');
+    await this.notify(`Release ${this.label} FAILED and needs a person: ${reason}`, 'error');
+    return this.conclude('failed', reason);
+  }
+
+  /** A release stopped before anything was deployed (abort at confirm-rollout, a failed pre-rollout check of a direct release). */
+  async abandon(reason: string): Promise<ReleaseResult> {
+    this.setPhase('RollingBack');
+    this.record(`Stopping before anything was deployed: ${reason}`);
+    this.setPhase('RolledBack');
+    await this.notify(`Stopped ${this.label} before deploying anything: ${reason}\n${this.status.previousVersion ?? 'the previous version'} keeps serving.`, 'warning');
+    return this.conclude('rolledBack', reason);
+  }
+
+  /**
+   * Rollback of the two-track strategies (canary, blue-green): 100% back on the primary in one router
+   * call first, then the canary (green) release removed. The primary was never touched.
+   */
+  rollBack(reason: string, fromAnalysis: boolean): Promise<ReleaseResult> {
+    return CancellationScope.nonCancellable(async () => {
+      const decisionMs = Date.now();
+      if (fromAnalysis && this.firstFailedCheckMs !== null) this.detectionMs = decisionMs - this.firstFailedCheckMs;
+      this.setPhase('RollingBack');
+      this.record(`Rolling back: ${reason}`);
+      const { primary, canary, split, target } = this;
+      try {
+        // Traffic first: one call puts every request back on the primary, which was never touched.
+        await this.acts.traffic.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } });
+        this.status.canaryWeight = 0;
+        this.rollbackMs = Date.now() - decisionMs;
+        this.record(`Weights: ${primary} 100%, ${canary} 0%`);
+      } catch (error) {
+        return this.failed(`rollback could not move traffic back to ${primary} (TraefikService ${split.namespace}/${split.router}: check its weights): ${failureMessage(error)}; rollback reason: ${reason}`);
+      }
+      try {
+        await this.acts.deploy.uninstallRelease({ target, release: canary });
+        this.record(`Removed ${canary}`);
+      } catch (error) {
+        return this.failed(`traffic is back on ${primary}, but the canary release ${canary} could not be removed (helm uninstall ${canary} -n ${target.namespace}): ${failureMessage(error)}; rollback reason: ${reason}`);
+      }
+      this.setPhase('RolledBack');
+      const failedChecks = this.status.lastChecks.filter((check) => !check.passed).map((check) => `• ${check.reason}`);
+      await this.notify([`Rolled back ${this.label}: ${reason}`, ...(fromAnalysis ? failedChecks : []), `${this.status.previousVersion ?? 'the previous version'} keeps serving.`].join('\n'), 'warning');
+      return this.conclude('rolledBack', reason);
+    });
+  }
+
+  /** Promotion of the two-track strategies: the primary upgraded and ready, 100% back on it, the canary (green) removed. */
+  async promote(why: string): Promise<ReleaseResult> {
+    const { primary, canary, target, version } = this;
+    this.setPhase('Promoting');
+    this.record(`Promoting ${version}: ${why}`);
+    try {
+      await this.acts.deploy.installRelease({ target, release: primary, version });
+      await this.acts.deploy.waitReady({ namespace: target.namespace, name: primary, timeoutMs: this.helmTimeoutMs });
+      this.setPhase('Finalising');
+      await this.setCanaryWeight(0);
+      await this.acts.deploy.uninstallRelease({ target, release: canary });
+      this.record(`Removed ${canary}`);
+    } catch (error) {
+      return this.failed(`promotion of ${version} stopped at ${this.status.phase}: ${failureMessage(error)}. Traffic stays at ${100 - this.status.canaryWeight}% ${primary} / ${this.status.canaryWeight}% ${canary}; check helm status ${primary} -n ${target.namespace}`);
+    }
+    this.setPhase('Succeeded');
+    await this.notify(`Promoted ${this.label} (was ${this.status.previousVersion ?? 'not installed'}) after ${this.status.iteration} analysis rounds.`, 'success');
+    return this.conclude('promoted', why);
+  }
+
+  /** What a strategy does with an interruption of its flow. */
+  interrupted(interruption: Interruption, promote: () => Promise<ReleaseResult>): Promise<ReleaseResult> {
+    switch (interruption.kind) {
+      case 'abort':
+        return this.rollBack(this.steering.abortReason, false);
+      case 'promote':
+        return promote();
+      case 'rollback':
+        return this.rollBack(interruption.reason, interruption.fromAnalysis);
+    }
+  }
+
+  /** Holds while paused. Returns when resumed, or when abort or promote arrives. */
+  async holdWhilePaused(): Promise<void> {
+    const resumePhase = this.status.phase;
+    this.setPhase('Paused');
+    this.status.waitingFor = 'resume (paused by a person)';
+    await this.notify(`Paused ${this.label} at ${this.status.canaryWeight}%: weight and analysis held until resume.`, 'info');
+    await condition(() => !this.steering.paused || this.steering.abortRequested || this.steering.promoteRequested);
+    this.status.waitingFor = null;
+    if (!this.steering.abortRequested && !this.steering.promoteRequested) {
+      this.setPhase(resumePhase);
+      this.record('Resumed');
+    }
+  }
+
+  /** Waits one analysis interval; a pause restarts it after resume so every round sees a full window. */
+  async waitInterval(): Promise<'abort' | 'promote' | 'elapsed'> {
+    for (;;) {
+      const interrupted = await condition(() => this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused, this.intervalMs);
+      if (this.steering.abortRequested) return 'abort';
+      if (this.steering.promoteRequested) return 'promote';
+      if (!interrupted) return 'elapsed';
+      await this.holdWhilePaused();
+    }
+  }
+
+  /**
+   * One measurement of the track under analysis: the rollout webhooks first (Flagger: a failing one
+   * is a failed check and the metrics are not queried that round), then the metric checks.
+   */
+  async measure(checks: CheckQuery[]): Promise<RoundVerdict> {
+    this.status.iteration += 1;
+    const rolloutHooks = this.hooksOf('rollout');
+    let verdict: RoundVerdict;
+    if (!rolloutHooks.length) {
+      verdict = judgeRound(await this.queryChecks(checks));
+    } else {
+      const hookChecks = (await this.callHooks(rolloutHooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
+      if (hookChecks.every((check) => check.passed)) {
+        const metrics = judgeRound(await this.queryChecks(checks));
+        verdict = { passed: metrics.passed, checks: [...hookChecks, ...metrics.checks] };
+      } else {
+        verdict = { passed: false, checks: hookChecks };
+      }
+    }
+    this.status.lastChecks = verdict.checks;
+    if (!verdict.passed && this.firstFailedCheckMs === null) this.firstFailedCheckMs = Date.now();
+    return verdict;
+  }
+
+  private queryChecks(checks: CheckQuery[]) {
+    return this.acts.analysis.queryChecks({ checks, ...(this.config.metricsServer ? { metricsServer: this.config.metricsServer } : {}) });
+  }
+
+  /** A canary analysis round: Flagger's failed-check threshold decides. */
+  async analyse(checks: CheckQuery[]): Promise<RoundDecision> {
+    const verdict = await this.measure(checks);
+    const decision = decideRound(verdict, this.status.failedChecks, this.config.analysis.threshold);
+    this.status.failedChecks = decision.failedChecks;
+    this.record(`Analysis ${this.status.iteration} at ${this.status.canaryWeight}%: ${decision.reason}`);
+    return decision;
+  }
+
+  // ---- webhooks -------------------------------------------------------------------------------
+
+  /** The configured hooks of one type that this strategy runs. */
+  hooksOf(type: HookType): HookSpec[] {
+    return hooksOfType(this.config.webhooks.hooks, type, this.config.strategy);
+  }
+
+  /** Calls hooks side by side; a call that fails outright is an answer too (no status). */
+  async callHooks(hooks: HookSpec[]): Promise<HookAnswer[]> {
+    const payloadFor = (hook: HookSpec) => ({
+      name: this.config.service.name,
+      namespace: this.config.service.namespace,
+      phase: this.status.phase,
+      checksum: this.checksum,
+      metadata: hook.metadata,
+    });
+    return Promise.all(
+      hooks.map(async (hook) => {
+        try {
+          const outcome = await this.acts.hooks.callWebhook({ hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) }, payload: payloadFor(hook) });
+          return { hook, outcome };
+        } catch (error) {
+          return { hook, outcome: { passed: false, status: null, message: failureMessage(error) } };
+        }
+      }),
+    );
+  }
+
+  /** Flagger's rollback hooks: polled once per round; a 2xx answer asks for a rollback. */
+  async rollbackRequestedByHook(): Promise<string | null> {
+    const hooks = this.hooksOf('rollback');
+    if (!hooks.length) return null;
+    const verdict = rollbackHookVerdict(await this.callHooks(hooks));
+    return verdict.rollback ? verdict.reason : null;
+  }
+
+  /**
+   * A confirm gate (confirm-rollout, confirm-traffic-increase) as a durable wait: poll the hooks,
+   * then wait on a workflow timer that abort and promote cut short. The polls and timers live in the
+   * history, so a worker restart resumes the wait where it was. Rollback hooks are polled meanwhile
+   * once a track is deployed. Returns at once when no hook of the type is configured.
+   */
+  async gate(type: Exclude<GateType, 'confirm-promotion'>): Promise<StepResult> {
+    const hooks = this.hooksOf(type);
+    if (!hooks.length) return { kind: 'open' };
+    let lastNote = '';
+    const leave = (result: StepResult): StepResult => {
+      this.status.waitingFor = null;
+      return result;
+    };
+    for (let attempt = 0; ; attempt++) {
+      if (this.steering.abortRequested) return leave({ kind: 'abort' });
+      if (this.steering.promoteRequested) return leave({ kind: 'promote' });
+      if (type !== 'confirm-rollout') {
+        const rollback = await this.rollbackRequestedByHook();
+        if (rollback) return leave({ kind: 'rollback', reason: rollback, fromAnalysis: false });
+      }
+      const verdict = gateVerdict(type, await this.callHooks(hooks));
+      if (verdict.open) {
+        this.status.waitingFor = null;
+        this.record(verdict.note);
+        // A pause holds the weight: an opened traffic gate waits for resume before the weight moves.
+        if (this.steering.paused && (this.status.phase === 'Progressing' || this.status.phase === 'WaitingPromotion')) {
+          await this.holdWhilePaused();
+          if (this.steering.abortRequested) return { kind: 'abort' };
+          if (this.steering.promoteRequested) return { kind: 'promote' };
+        }
+        return { kind: 'open' };
+      }
+      this.status.waitingFor = verdict.waitingFor;
+      if (verdict.note !== lastNote) this.record(verdict.note);
+      lastNote = verdict.note;
+      await condition(() => this.steering.abortRequested || this.steering.promoteRequested, gatePollMs(this.intervalMs, attempt));
+    }
+  }
+
+  /**
+   * Flagger's confirm-promotion: before promotion, wait until the hooks answer 2xx. Meanwhile the
+   * phase is WaitingPromotion and analysis goes on every interval, so a regression still rolls back.
+   */
+  async confirmPromotion(checks: CheckQuery[]): Promise<StepResult> {
+    const hooks = this.hooksOf('confirm-promotion');
+    if (!hooks.length) return { kind: 'open' };
+    let lastNote = '';
+    for (;;) {
+      const verdict = gateVerdict('confirm-promotion', await this.callHooks(hooks));
+      if (verdict.open) {
+        this.status.waitingFor = null;
+        this.record(verdict.note);
+        return { kind: 'open' };
+      }
+      this.setPhase('WaitingPromotion');
+      this.status.waitingFor = verdict.waitingFor;
+      if (verdict.note !== lastNote) this.record(verdict.note);
+      lastNote = verdict.note;
+      const waited = await this.waitInterval();
+      this.status.waitingFor = null;
+      if (waited === 'abort') return { kind: 'abort' };
+      if (waited === 'promote') return { kind: 'promote' };
+      const rollback = await this.rollbackRequestedByHook();
+      if (rollback) return { kind: 'rollback', reason: rollback, fromAnalysis: false };
+      const decision = await this.analyse(checks);
+      if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
+    }
+  }
+
+  /**
+   * Flagger's pre-rollout: once before any traffic reaches the new version. A failing hook is a failed
+   * check; it is retried every interval until it passes or the failed checks reach the threshold.
+   */
+  async preRollout(): Promise<StepResult> {
+    const hooks = this.hooksOf('pre-rollout');
+    if (!hooks.length) return { kind: 'open' };
+    for (;;) {
+      const checks = (await this.callHooks(hooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
+      const verdict: RoundVerdict = { passed: checks.every((check) => check.passed), checks };
+      this.status.lastChecks = checks;
+      if (verdict.passed) {
+        this.record(`pre-rollout webhooks passed: ${checks.map((check) => check.reason).join('; ')}`);
+        return { kind: 'open' };
+      }
+      if (this.firstFailedCheckMs === null) this.firstFailedCheckMs = Date.now();
+      const decision = decideRound(verdict, this.status.failedChecks, this.config.analysis.threshold);
+      this.status.failedChecks = decision.failedChecks;
+      this.record(`pre-rollout: ${decision.reason}`);
+      if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
+      const waited = await this.waitInterval();
+      if (waited === 'abort') return { kind: 'abort' };
+      if (waited === 'promote') return { kind: 'promote' };
+    }
+  }
+}
