@@ -28,6 +28,17 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
       return (await deps.temporal.workflow.count(query)).count;
     },
 
+    /** Run ids of successful releases of a service with a strategy, started after `since` (ISO); at most `limit`. */
+    async successfulReleaseRuns(args: { service: string; strategy: string; since: string; limit: number }): Promise<string[]> {
+      const query = `WorkflowType = 'release' AND ReleaseService = ${quote(args.service)} AND ReleaseStrategy = ${quote(args.strategy)} AND ReleasePhase = 'Succeeded' AND StartTime > ${quote(args.since)}`;
+      const runIds: string[] = [];
+      for await (const execution of deps.temporal.workflow.list({ query })) {
+        runIds.push(execution.runId);
+        if (runIds.length >= args.limit) break;
+      }
+      return runIds;
+    },
+
     /** The newest drill results of a service since `since` (ISO), newest first. */
     async recentDrills(args: { service: string; since: string; limit: number }): Promise<Array<Pick<DrillResult, 'passed' | 'skipped' | 'strategy' | 'reason' | 'finishedAt'>>> {
       const query = `WorkflowType = 'rollbackDrill' AND ReleaseService = ${quote(args.service)} AND ExecutionStatus = 'Completed' AND StartTime > ${quote(args.since)}`;

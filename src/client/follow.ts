@@ -39,7 +39,8 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
       printed.add(key);
       io.out(`${event.at.slice(11, 19)}  ${event.message}`);
     }
-    if (status.canaryWeight !== lastWeight) {
+    // A direct release moves no traffic: its story is the events, as the deploy script printed it.
+    if (status.strategy !== 'direct' && status.canaryWeight !== lastWeight) {
       lastWeight = status.canaryWeight;
       io.out(`          canary ${weightBar(status.canaryWeight)}  ${status.phase}`);
     }

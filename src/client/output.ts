@@ -33,7 +33,9 @@ export function renderStatus(status: ReleaseStatus, options: { events?: number }
   const lines = [
     `${status.workflowId}  ${status.namespace}/${status.service}  ${status.previousVersion ?? '(none)'} → ${status.version}  ${status.strategy}`,
     `phase ${status.phase}${status.waitingFor ? ` (waiting for ${status.waitingFor})` : ''}`,
-    `canary ${weightBar(status.canaryWeight)}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`,
+    status.strategy === 'direct'
+      ? `direct (helm upgrade → test → rollback on failure)`
+      : `${status.strategy === 'blueGreen' ? 'green ' : 'canary'} ${weightBar(status.canaryWeight)}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`,
     ...status.lastChecks.map(checkLine),
   ];
   if (status.notificationFailures) lines.push(`  ! ${status.notificationFailures} Slack notification(s) failed`);

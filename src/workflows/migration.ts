@@ -46,7 +46,20 @@ export interface MigrationState {
   lastCheckedAt: string | null;
   /** Runs of this workflow so far (continue-as-new count + 1). */
   run: number;
+  /** Releases that reported their end (newest last, bounded), counted with what visibility shows. */
+  reported: ReleaseReport[];
 }
+
+/** What a release tells the migration workflow of its service when it ends. */
+export interface ReleaseReport {
+  runId: string;
+  strategy: Strategy;
+  outcome: 'promoted' | 'rolledBack' | 'failed';
+  startedAt: string;
+}
+
+/** Reports kept in the state: enough for any `directReleasesToPass`, small across continue-as-new. */
+const MAX_REPORTS = 50;
 
 export interface MigrationInput {
   config: ReleaseInput['config'];
@@ -76,8 +89,8 @@ export interface ApprovalResult {
 
 export const migrationStatusQuery = defineQuery<MigrationStatus>('migrationStatus');
 export const approveUpdate = defineUpdate<ApprovalResult, [ApprovalRequest]>('approve');
-/** Verify the checklist now. Releases send it when they end, so phase 1 counts them at once. */
-export const recheckSignal = defineSignal<[]>('recheck');
+/** Verify the checklist now. Releases send it with their report when they end, so phase 1 counts them at once. */
+export const recheckSignal = defineSignal<[{ release?: ReleaseReport }?]>('recheck');
 
 export const migrationWorkflowId = (namespace: string, service: string) => `migration-${namespace}-${service}`;
 
@@ -98,8 +111,8 @@ export async function migration(input: MigrationInput): Promise<void> {
   const service = `${config.service.namespace}/${config.service.name}`;
   const needed = config.migration?.directReleasesToPass ?? 3;
   const state: MigrationState = input.state
-    ? { ...input.state, run: input.state.run + 1 }
-    : { phase: MIGRATION_PHASES.deployScript, phaseStartedAt: new Date().toISOString(), checklist: pending(1), approvals: [], lastCheckedAt: null, run: 1 };
+    ? { ...input.state, reported: input.state.reported ?? [], run: input.state.run + 1 }
+    : { phase: MIGRATION_PHASES.deployScript, phaseStartedAt: new Date().toISOString(), checklist: pending(1), approvals: [], lastCheckedAt: null, run: 1, reported: [] };
   let recheckRequested = true;
 
   const item = (phase: MigrationPhase, id: string, stateOf: ChecklistItem['state'], reason: string): ChecklistItem => ({
@@ -126,8 +139,12 @@ export async function migration(input: MigrationInput): Promise<void> {
     const phase = state.phase;
     let checklist: ChecklistItem[] = [];
     if (phase === MIGRATION_PHASES.deployScript) {
-      const count = await checks.countSuccessfulReleases({ service, strategy: 'direct', since: state.phaseStartedAt });
-      checklist = [directReleasesItem(count, needed), await drillItem(phase, 'direct-drill', config.service, 'direct')];
+      // Visibility can lag a release that just ended; its own report cannot. Count the union.
+      const seen = new Set(await checks.successfulReleaseRuns({ service, strategy: 'direct', since: state.phaseStartedAt, limit: needed + MAX_REPORTS }));
+      for (const report of state.reported) {
+        if (report.strategy === 'direct' && report.outcome === 'promoted' && report.startedAt > state.phaseStartedAt) seen.add(report.runId);
+      }
+      checklist = [directReleasesItem(seen.size, needed), await drillItem(phase, 'direct-drill', config.service, 'direct')];
     } else if (phase === MIGRATION_PHASES.infrastructure) {
       const split = { namespace: config.service.namespace, router: config.traffic.traefikService, primaryService: config.traffic.primaryService, canaryService: config.traffic.canaryService };
       const traffic = await checks.inspectTraffic({ split });
@@ -173,7 +190,12 @@ export async function migration(input: MigrationInput): Promise<void> {
     phaseName: PHASE_NAMES[state.phase],
     strategy: strategyForPhase(state.phase, config.strategy),
   }));
-  setHandler(recheckSignal, () => {
+  setHandler(recheckSignal, (payload) => {
+    const report = payload?.release;
+    // A malformed report is ignored; the visibility count still finds the release.
+    if (report && typeof report.runId === 'string' && typeof report.startedAt === 'string' && !state.reported.some((known) => known.runId === report.runId)) {
+      state.reported = [...state.reported, report].slice(-MAX_REPORTS);
+    }
     recheckRequested = true;
   });
   setHandler(

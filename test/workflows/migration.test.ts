@@ -78,6 +78,39 @@ describe('migration phases', () => {
     expect(after.approvals[0]!.note).toContain('FORCED by alice');
   });
 
+  test('phase 1 passes on reported successful direct releases and a passed direct drill, and approve moves on', async () => {
+    const { file, name } = serviceFile('svc', {
+      migration: { directReleasesToPass: 2 },
+      drill: { version: '1.9.9-drill', set: { FAULT: 'on' }, maxRestore: '10s' },
+      webhooks: { helmTests: { enabled: true, timeout: '10s' } },
+    });
+    expect((await cli('migrate', 'start', '--config', file)).code).toBe(0);
+    await eventually('first verification', () => status(name), (s) => s.lastCheckedAt !== null);
+    for (const version of ['1.1.0', '1.2.0']) {
+      const released = await cli('start', '--config', file, '--version', version, '--wait');
+      expect(released.out).toContain('strategy direct');
+      expect(released.code).toBe(0);
+    }
+    const counted = await eventually('two releases counted', () => status(name), (s) => s.checklist[0]!.state === 'passed');
+    expect(counted.reported.map((report) => [report.strategy, report.outcome])).toEqual([
+      ['direct', 'promoted'],
+      ['direct', 'promoted'],
+    ]);
+    expect((await cli('migrate', 'approve', `shop/${name}`)).code).toBe(1);
+
+    // The direct drill: the faulty version fails its helm test and is rolled back to the recorded revision.
+    harness.failHelm('test', name, 'pod smoke-test failed: 500 on /');
+    const drilled = await cli('drill', 'run', '--config', file, '--json');
+    expect(drilled.code).toBe(0);
+    expect(JSON.parse(drilled.out)).toMatchObject({ passed: true, strategy: 'direct', releaseOutcome: 'rolledBack' });
+
+    await harness.client.workflow.getHandle(`migration-shop-${name}`).signal(recheckSignal);
+    await eventually('phase 1 passed', () => status(name), (s) => s.checklist.every((item) => item.state === 'passed'));
+    const approved = await cli('migrate', 'approve', `shop/${name}`, '--json');
+    expect(JSON.parse(approved.out)).toMatchObject({ moved: true, phase: 2 });
+    expect((await status(name)).approvals[0]).toMatchObject({ by: 'alice', forced: false });
+  });
+
   test('phase 2 passes on verified infrastructure, a promoted pilot canary and a pilot drill; then releases use the canary', async () => {
     const pilot = serviceFile('pilot', { drill: { version: '0.0.1-drill', set: { FAULT_ERROR_RATE: '0.5' }, maxRestore: '5s' } });
     const { file, name } = serviceFile('svc', { migration: { pilot: path.basename(pilot.file) } });

@@ -1,5 +1,5 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
-import { loadConfigFile, type ReleaseConfig } from '../../config';
+import { loadConfigFile, strategySchema, type ReleaseConfig } from '../../config';
 import type { DrillInput, DrillResult } from '../../workflows/drill';
 import { formatMs } from '../../workflows/domain/duration';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../workflows/messages';
@@ -7,6 +7,7 @@ import { EXIT_CODES } from '../../workflows/types';
 import { CliError } from '../errors';
 import type { CliIO } from '../output';
 import { connectClient } from '../temporal';
+import { strategyFromMigration } from './migrate';
 
 export const drillScheduleId = (namespace: string, service: string) => `drill-${namespace}-${service}`;
 
@@ -138,7 +139,7 @@ export async function drillListCommand(options: { json?: boolean; last?: string 
 }
 
 /** `drill run`: one drill now, from a config or from a schedule's config; waits; exit 0 passed, 4 failed, 1 skipped. */
-export async function drillRunCommand(idOrService: string | undefined, options: { config?: string; json?: boolean }, io: CliIO, env: NodeJS.ProcessEnv): Promise<number> {
+export async function drillRunCommand(idOrService: string | undefined, options: { config?: string; strategy?: string; json?: boolean }, io: CliIO, env: NodeJS.ProcessEnv): Promise<number> {
   const { client, close } = await connectClient(env);
   try {
     let config: ReleaseConfig;
@@ -151,8 +152,17 @@ export async function drillRunCommand(idOrService: string | undefined, options: 
       });
       config = ((description.action as { args: DrillInput[] }).args[0] as DrillInput).config;
     } else throw new CliError('give the service (namespace/name) of a drill schedule, or --config pilot.yaml', EXIT_CODES.badInput);
+    if (options.strategy !== undefined) {
+      const strategy = strategySchema.safeParse(options.strategy);
+      if (!strategy.success) throw new CliError(`--strategy "${options.strategy}": expected canary, blue-green or direct`, EXIT_CODES.badInput);
+      config.strategy = strategy.data;
+    } else {
+      // As with `start`: the service's migration phase decides which path the drill proves.
+      const migration = await strategyFromMigration(client, config);
+      if (migration) config.strategy = migration.strategy;
+    }
     const workflowId = `drill-run-${config.service.namespace}-${config.service.name}-manual-${Date.now()}`;
-    if (!options.json) io.out(`running rollback drill ${workflowId}: releasing ${config.drill!.version} (faulty), expecting a rollback...`);
+    if (!options.json) io.out(`running rollback drill ${workflowId}: releasing ${config.drill!.version} (faulty, ${config.strategy}), expecting a rollback...`);
     const result = (await client.workflow.execute('rollbackDrill', {
       taskQueue: TASK_QUEUE,
       workflowId,

@@ -86,6 +86,7 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .command('run [service]')
     .description('run one drill now and wait: exit 0 passed, 4 failed, 1 skipped')
     .option('--config <file>', 'the pilot service config (instead of a schedule)')
+    .addOption(new Option('--strategy <strategy>', "the path to drill (default: the migration phase's, else the config's)").choices(['canary', 'blue-green', 'blueGreen', 'direct']))
     .option('--json', 'machine-readable output')
     .action(run((service, options) => drillRunCommand(service, options, io, env)));
   for (const action of ['pause', 'resume', 'delete'] as const) {
