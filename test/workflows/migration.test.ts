@@ -150,6 +150,8 @@ describe('migration phases', () => {
     expect(canary.code).toBe(0);
     expect((await harness.client.workflow.getHandle(`release-shop-${name}`).describe()).searchAttributes.ReleaseStrategy).toEqual(['canary']);
     await cli('abort', `shop/${name}`);
+    // Let the rollback finish here: a release left running would be picked up by a later test file's worker.
+    expect(await harness.client.workflow.getHandle(`release-shop-${name}`).result()).toMatchObject({ outcome: 'rolledBack' });
     expect((await cli('migrate', 'approve', `shop/${name}`)).out).toContain('already in the last phase');
   });
 
