@@ -67,6 +67,24 @@ const server = http.createServer((request, response) => {
 server.keepAliveTimeout = 120_000;
 server.headersTimeout = 121_000;
 
+// Requests in flight per connection. On stop every connection with none is closed at once: Node's
+// closeIdleConnections() leaves open a connection that never carried a request (a proxy's spare
+// one), and a keep-alive connection that was busy at that moment, so close() would wait for them.
+const requestsInFlight = new Map();
+server.on('connection', (socket) => {
+  requestsInFlight.set(socket, 0);
+  socket.once('close', () => requestsInFlight.delete(socket));
+});
+server.on('request', (request, response) => {
+  const socket = request.socket;
+  requestsInFlight.set(socket, (requestsInFlight.get(socket) || 0) + 1);
+  response.once('close', () => {
+    const left = Math.max(0, (requestsInFlight.get(socket) || 1) - 1);
+    requestsInFlight.set(socket, left);
+    if (stopping && left === 0) socket.end();
+  });
+});
+
 server.listen(port, host, () => {
   process.stdout.write(`demo-app ${version} listening on http://${host}:${server.address().port} (error rate ${errorRate}, latency ${latencyMs}ms)\n`);
 });
@@ -75,9 +93,9 @@ let stopping = false;
 function stop() {
   if (stopping) return;
   stopping = true;
-  // close() stops accepting and closes idle keep-alive connections; busy ones close after their response.
+  // close() stops accepting; connections without a request in flight end now, busy ones after their response.
   server.close(() => process.exit(0));
-  server.closeIdleConnections();
+  for (const [socket, inFlight] of requestsInFlight) if (inFlight === 0) socket.end();
   setTimeout(() => process.exit(0), 10_000).unref();
 }
 process.on('SIGTERM', stop);

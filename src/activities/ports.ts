@@ -18,6 +18,22 @@ export interface HelmTarget {
   /** helm --timeout, in ms. */
   timeoutMs: number;
   kubeContext?: string;
+  /** Target `local` only: how a track runs as a local process (the config's `local:` block) and the split that routes to it. */
+  local?: LocalTrack;
+}
+
+/**
+ * One track of a service on target `local`: a shell `command` started per release revision with
+ * `PORT`, `VERSION` and the set values in its environment, answering 200 on `healthPath` once it
+ * serves; `testCommand` is its `helm test` (env TARGET_URL). `split` is the service's traffic split:
+ * the local stack creates its route (at 100/0) before the service's first release, since a direct
+ * release never sets weights.
+ */
+export interface LocalTrack {
+  command: string;
+  healthPath: string;
+  testCommand?: string;
+  split?: TrafficSplit;
 }
 
 /** A Helm release as it stands: its revision number and the version value it runs. */

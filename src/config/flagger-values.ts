@@ -68,7 +68,9 @@ export function configFromFlaggerValues(values: unknown): FlaggerBlockResult {
 export function mergeConfig(base: Plain, override: Plain): Plain {
   const merged: Plain = { ...base };
   for (const [key, value] of Object.entries(override)) {
-    merged[key] = isPlain(value) && isPlain(merged[key]) ? mergeConfig(merged[key] as Plain, value) : value;
+    const next = isPlain(value) && Object.hasOwn(merged, key) && isPlain(merged[key]) ? mergeConfig(merged[key] as Plain, value) : value;
+    // Defined, not assigned: `merged.__proto__ = value` would set the prototype, hiding the key from validation and leaking its values in.
+    Object.defineProperty(merged, key, { value: next, enumerable: true, writable: true, configurable: true });
   }
   return merged;
 }

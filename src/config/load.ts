@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit, YAMLParseError, type Document } from 'yaml';
 import { ConfigError, formatPath, type ConfigIssue } from './errors';
 import { configFromFlaggerValues, mergeConfig } from './flagger-values';
 import { configSchema, resolveNames, type ReleaseConfig } from './schema';
 
 /** Largest config file read; anything bigger is not a release config. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
+/** Deepest nesting read: a release config is five levels deep, and every later walk over it recurses. */
+const MAX_DEPTH = 64;
 
 const SECRET_URL = /hooks\.slack\.com|discord(app)?\.com\/api\/webhooks|outlook\.office\.com\/webhook/i;
 const SECRET_KEYS = new Set(['webhookUrl', 'webhook_url', 'webhookURL', 'token', 'bearerToken', 'password', 'apiKey']);
@@ -34,26 +36,61 @@ export function findLiteralSecrets(raw: unknown, path: PropertyKey[] = []): Conf
 function parseYamlText(text: string, source: string): unknown {
   let parsed: unknown;
   try {
+    const lineCounter = new LineCounter();
+    // uniqueKeys is checked below in one pass: the yaml library compares keys pairwise, and a 1 MB file of keys took minutes.
+    const document = parseDocument(text, { prettyErrors: true, uniqueKeys: false, lineCounter });
+    if (document.errors.length) throw document.errors[0];
+    const duplicate = findDuplicateKey(document, lineCounter);
+    if (duplicate) throw new ConfigError(source, [{ path: '(yaml)', message: `not valid YAML: Map keys must be unique; "${duplicate.key.slice(0, 100)}" is repeated at line ${duplicate.line}, column ${duplicate.col}` }]);
     // maxAliasCount bounds "billion laughs" alias expansion.
-    parsed = parseYaml(text, { maxAliasCount: 100, prettyErrors: true, uniqueKeys: true });
+    parsed = document.toJS({ maxAliasCount: 100 });
   } catch (error) {
-    const message = error instanceof YAMLParseError ? error.message.split('\n')[0]! : String(error);
+    if (error instanceof ConfigError) throw error;
+    const message =
+      error instanceof YAMLParseError ? error.message.split('\n')[0]! : error instanceof RangeError ? `nested too deeply to read (a release config is a few levels deep): ${error.message}` : String(error);
     throw new ConfigError(source, [{ path: '(yaml)', message: `not valid YAML: ${message}` }]);
   }
-  // An alias inside the node it names (`&a [*a]`) is a cycle: every walk over it would overflow the stack.
-  const cyclePath = findCycle(parsed, new Set(), []);
-  if (cyclePath) throw new ConfigError(source, [{ path: cyclePath, message: 'not valid YAML for a config: an alias refers to a node that contains it' }]);
+  // An alias inside the node it names (`&a [*a]`) is a cycle: every walk over it would overflow the stack; so would deep nesting.
+  const structureIssue = findStructureIssue(parsed, new Set(), []);
+  if (structureIssue) throw new ConfigError(source, [structureIssue]);
   return parsed;
 }
 
-/** The path of the first value that contains itself, or null. */
-function findCycle(value: unknown, ancestors: Set<object>, path: PropertyKey[]): string | null {
+/** The first key repeated within one mapping (as JavaScript object keys: `1` and `"1"` are the same key), or null. */
+function findDuplicateKey(document: Document, lineCounter: LineCounter): { key: string; line: number; col: number } | null {
+  let duplicate: { key: string; line: number; col: number } | null = null;
+  visit(document, {
+    Map(_, map) {
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (seen.has(key)) {
+          const offset = (pair.key as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
+          duplicate = { key, ...lineCounter.linePos(offset) };
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return duplicate;
+}
+
+/** The first value that contains itself (an alias cycle) or lies deeper than MAX_DEPTH, as an issue at its path; or null. */
+function findStructureIssue(value: unknown, ancestors: Set<object>, path: PropertyKey[]): ConfigIssue | null {
   if (typeof value !== 'object' || value === null) return null;
-  if (ancestors.has(value)) return formatPath(path);
+  if (ancestors.has(value)) return { path: formatPath(path), message: 'not valid YAML for a config: an alias refers to a node that contains it' };
+  // A tag such as !!set, !!omap or !!binary makes a Set, a Map or bytes, which look like an empty mapping to validation.
+  const prototype = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
+    return { path: formatPath(path), message: `a YAML tag made this a ${String(prototype?.constructor?.name ?? 'special object')}; write a plain mapping, list or value` };
+  }
+  if (path.length >= MAX_DEPTH) return { path: formatPath(path), message: `nested deeper than ${MAX_DEPTH} levels; a release config is a few levels deep` };
   ancestors.add(value);
   const entries: Array<[PropertyKey, unknown]> = Array.isArray(value) ? value.map((item, index) => [index, item]) : Object.entries(value);
   for (const [key, child] of entries) {
-    const found = findCycle(child, ancestors, [...path, key]);
+    const found = findStructureIssue(child, ancestors, [...path, key]);
     if (found) return found;
   }
   ancestors.delete(value);

@@ -7,11 +7,16 @@ import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
  * is what the workflow receives.
  */
 
+/** Longest duration accepted: no interval or timeout of a release is longer than a day. */
+const MAX_DURATION_MS = 24 * 3_600_000;
+
 const duration = z
   .string()
   .regex(DURATION_PATTERN, { message: 'expected a duration like 500ms, 10s, 1m or 1h' })
   // A zero interval or timeout would spin or give up at once; Prometheus refuses a zero range.
-  .refine((text) => !DURATION_PATTERN.test(text) || durationMs(text) > 0, { message: 'expected a duration above zero, e.g. 500ms, 10s, 1m or 1h' });
+  .refine((text) => !DURATION_PATTERN.test(text) || durationMs(text) > 0, { message: 'expected a duration above zero, e.g. 500ms, 10s, 1m or 1h' })
+  // 99999999999999999999h passes the pattern and becomes a timer Temporal cannot schedule (and a helm --timeout helm refuses).
+  .refine((text) => !DURATION_PATTERN.test(text) || durationMs(text) <= MAX_DURATION_MS, { message: 'expected a duration of at most 24h' });
 /** Only http(s): the worker calls these URLs, and `file:` or `javascript:` would never work. */
 const httpUrl = (message: string) => z.url({ protocol: /^https?$/, message });
 const percent = z.number().min(0).max(100);
@@ -150,7 +155,7 @@ export const configSchema = z
   .superRefine(
     (config, ctx) => {
       // Also runs when other fields are bad (see `when`), so the value may be partly invalid: guard each read.
-      const helm: { chart?: unknown; releases?: { canary?: unknown } } | undefined = isRecord(config.helm) ? config.helm : undefined;
+      const helm: { chart?: unknown; releases?: { primary?: unknown; canary?: unknown } } | undefined = isRecord(config.helm) ? config.helm : undefined;
       if (config.target === 'kubernetes' && helm && !helm.chart) {
         ctx.addIssue({ code: 'custom', path: ['helm', 'chart'], message: 'required for target kubernetes: the chart path or repo/chart' });
       }
@@ -158,6 +163,25 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['local'], message: 'required for target local: { command, healthPath }' });
       }
       const name: unknown = isRecord(config.service) ? config.service.name : undefined;
+      if (config.target === 'local' && typeof name === 'string') {
+        // The local stack routes to each release's process by the release's name: there is no separate Service object.
+        const releases: { primary?: unknown; canary?: unknown } = isRecord(helm?.releases) ? helm.releases : {};
+        const traffic: Record<string, unknown> = isRecord(config.traffic) ? config.traffic : {};
+        const tracks = [
+          { field: 'primaryService', release: typeof releases.primary === 'string' ? releases.primary : name, releasePath: 'helm.releases.primary' },
+          { field: 'canaryService', release: typeof releases.canary === 'string' ? releases.canary : `${name}${CANARY_SUFFIX}`, releasePath: 'helm.releases.canary' },
+        ];
+        for (const { field, release, releasePath } of tracks) {
+          const service = traffic[field];
+          if (service !== undefined && service !== release) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['traffic', field],
+              message: `on target local a track's service is its release: expected "${release}" (${releasePath}), got "${String(service)}"; leave traffic.${field} unset or set it to the release name`,
+            });
+          }
+        }
+      }
       const explicitCanary = isRecord(helm?.releases) && helm.releases.canary !== undefined;
       if (typeof name === 'string' && !explicitCanary && name.length + CANARY_SUFFIX.length > MAX_RELEASE_NAME) {
         ctx.addIssue({

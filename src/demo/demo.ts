@@ -1,27 +1,48 @@
 /*
- * `npm run demo`: two canary releases of DocuTag's controller, end to end, on the embedded Temporal
- * dev server: a good version (promoted) and one with 20% errors (rolled back), with live progress,
- * the Web UI link and a summary. The cluster is simulated (see simulated-cluster.ts) until the local
- * stack with real Traefik and Prometheus lands; `--keep` leaves the server and worker running.
+ * `npm run demo`: two canary releases of DocuTag's controller, end to end, on the local stack: a
+ * real Traefik v3 and Prometheus on 127.0.0.1, each version a real process of the demo app, real
+ * traffic from the load generator through Traefik's entrypoint, the embedded Temporal dev server and
+ * an in-process worker with the local adapters. A good version is promoted; one with 20% errors is
+ * rolled back. Prints live progress, the Web UI link and a summary with detection and restore times
+ * as the load generator saw them. `--keep` leaves everything running until Ctrl-C; `--verbose`
+ * prints every process the stack starts and stops.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Runtime, type Worker } from '@temporalio/worker';
+import { toolPath } from '../activities/adapters/local-stack';
+import type { HelmTarget } from '../activities/ports';
 import { startReleaseWorkflow } from '../client/commands/start';
 import { weightBar } from '../client/output';
-import { loadConfigFile } from '../config';
-import { createActivities } from '../activities';
-import { formatMs } from '../workflows/domain/duration';
-import { statusQuery, TASK_QUEUE } from '../workflows/messages';
-import type { ReleaseResult } from '../workflows/types';
-import { ensureSearchAttributes } from '../worker/worker';
-import { SimulatedCluster } from './simulated-cluster';
+import { loadConfigFile, type ReleaseConfig } from '../config';
+import { formatSnapshot, LoadGenerator, type LoadSnapshot } from '../load/load-generator';
+import { createLocalAdapters, type AppliedWeights, type LocalAdapters } from '../worker/local-adapters';
+import { createReleaseWorker } from '../worker/worker';
+import { durationMs, formatMs, localTargetOf } from '../workflows/domain';
+import { statusQuery } from '../workflows/messages';
+import { releaseWorkflowId, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
 
 const ROOT = path.resolve(__dirname, '../..');
+const CONFIG_FILE = path.join(ROOT, 'examples/demo/release.yaml');
+/** Requests per second the load generator sends through Traefik for the whole demo. */
+const LOAD_RPS = 100;
+const SERVING_VERSION = '1.0.0';
+/**
+ * The releases the demo runs. The faulty one skips the smoke test (`helm test`): a version failing 1
+ * request in 5 fails a one-request smoke test one time in five, before any traffic; the demo shows the
+ * analysis catching it under traffic every time.
+ */
+const RELEASES = [
+  { version: '1.1.0', set: {}, helmTests: true, expected: 'promoted', label: 'healthy' },
+  { version: '1.2.0', set: { FAULT_ERROR_RATE: '0.2' }, helmTests: false, expected: 'rolledBack', label: '20% errors; smoke test skipped' },
+] as const;
+
 const out = (line: string) => process.stdout.write(`${line}\n`);
+/** Set by Ctrl-C (or SIGTERM): what fails afterwards is the shutdown, not the demo. */
+let interrupted = false;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function portFree(port: number): Promise<boolean> {
@@ -36,7 +57,9 @@ async function connectWhenUp(address: string, timeoutMs: number): Promise<Connec
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      return await Connection.connect({ address, connectTimeout: '2s' });
+      const connection = await Connection.connect({ address, connectTimeout: '2s' });
+      await connection.workflowService.getSystemInfo({});
+      return connection;
     } catch (error) {
       if (Date.now() > deadline) throw new Error(`Temporal did not come up at ${address}: ${(error as Error).message}`);
       await sleep(500);
@@ -50,98 +73,284 @@ async function temporal(): Promise<{ address: string; uiUrl: string; server?: Ch
   const binary = execFileSync('bash', [path.join(ROOT, 'scripts/temporal.sh'), 'path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   mkdirSync(path.join(ROOT, '.data'), { recursive: true });
   out('starting the Temporal dev server (SQLite in .data/demo.db, Web UI on :8233)...');
+  // Its own process group: Ctrl-C reaches the demo, which stops the worker before the server.
   const server = spawn(binary, ['server', 'start-dev', '--db-filename', path.join(ROOT, '.data/demo.db'), '--port', '7233', '--ui-port', '8233', '--ip', '127.0.0.1',
-    '--dynamic-config-value', 'frontend.enableServerVersionCheck=false', '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    '--dynamic-config-value', 'frontend.enableServerVersionCheck=false', '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'], detached: true });
   return { address: '127.0.0.1:7233', uiUrl: 'http://localhost:8233', server };
 }
 
-interface Summary {
-  version: string;
-  expectation: string;
-  result: ReleaseResult;
+/** The share of each version among the responses of a period, e.g. `1.0.0 90% · 1.1.0 10% (500 req, 0 failed)`. */
+function trafficLine(now: LoadSnapshot, before: LoadSnapshot | undefined): string {
+  const delta = Object.entries(now.byVersion).map(([version, counts]) => {
+    const prior = before?.byVersion[version];
+    return { version, total: counts.total - (prior?.total ?? 0), errors: counts.serverErrors - (prior?.serverErrors ?? 0) };
+  });
+  const total = delta.reduce((sum, entry) => sum + entry.total, 0);
+  if (!total) return 'no responses';
+  const shares = delta.filter((entry) => entry.total > 0).map((entry) => `${entry.version} ${Math.round((100 * entry.total) / total)}%${entry.errors ? ` (${entry.errors}×5xx)` : ''}`);
+  const failed = now.failed - (before?.failed ?? 0);
+  return `${shares.join(' · ')}  (${total} req${failed ? `, ${failed} unanswered` : ''})`;
 }
 
-/** Prints one line per analysis round: weight bar, success rate, p99, verdict. */
-async function follow(client: Client, workflowId: string): Promise<ReleaseResult> {
+function checksText(status: ReleaseStatus): string {
+  const checks = status.lastChecks.map((check) => {
+    const value = check.value === null ? 'n/a' : check.name === 'request-success-rate' ? `${check.value.toFixed(1)}%` : `${Math.round(check.value)}ms`;
+    return `${check.name === 'request-success-rate' ? 'success' : check.name === 'request-duration' ? 'p99' : check.name} ${value}`;
+  });
+  const verdict = status.lastChecks.every((check) => check.passed) ? '✓' : `✗ failed checks ${status.failedChecks}/${status.threshold}`;
+  return `${checks.join('  ')}  ${verdict}`;
+}
+
+/** Prints a line per phase or weight change, and one per analysis round: checks and the traffic the load generator saw during it. */
+async function follow(client: Client, workflowId: string, load: LoadGenerator): Promise<ReleaseResult> {
   const handle = client.workflow.getHandle(workflowId);
-  let lastIteration = -1;
+  let lastAnalysis = '';
   let lastPhase = '';
+  let lastWeight = -1;
+  let since: LoadSnapshot | undefined;
   const done = handle.result() as Promise<ReleaseResult>;
   let finished = false;
-  void done.finally(() => (finished = true));
+  void done.then(
+    () => (finished = true),
+    () => (finished = true),
+  );
+  const show = (status: ReleaseStatus) => {
+    // The round's event is recorded with its checks and verdict in one workflow task, so they agree.
+    const analysis = [...status.events].reverse().find((event) => /^Analysis \d+/.test(event.message));
+    if (analysis && `${analysis.at}|${analysis.message}` !== lastAnalysis) {
+      const now = load.snapshot();
+      out(`  ${''.padEnd(12)} step ${status.iteration}: ${checksText(status)}   served ${trafficLine(now, since)}`);
+      since = now;
+      lastAnalysis = `${analysis.at}|${analysis.message}`;
+    }
+    if (status.phase !== lastPhase || status.canaryWeight !== lastWeight) {
+      out(`  ${status.phase.padEnd(12)} ${weightBar(status.canaryWeight)}`);
+      if (status.canaryWeight !== lastWeight) since = load.snapshot();
+      lastPhase = status.phase;
+      lastWeight = status.canaryWeight;
+    }
+  };
   while (!finished) {
     const status = await handle.query(statusQuery).catch(() => undefined);
-    if (status && (status.iteration !== lastIteration || status.phase !== lastPhase)) {
-      const checks = status.lastChecks.map((check) => `${check.name === 'request-success-rate' ? 'success' : 'p99'} ${check.value === null ? 'n/a' : check.name === 'request-success-rate' ? `${check.value.toFixed(1)}%` : `${Math.round(check.value)}ms`}`).join('  ');
-      const verdict = status.lastChecks.length ? (status.lastChecks.every((check) => check.passed) ? '✓' : `✗ failed checks ${status.failedChecks}/${status.threshold}`) : '';
-      out(`  ${status.phase.padEnd(12)} ${weightBar(status.canaryWeight)}  ${status.iteration ? `step ${status.iteration}  ${checks}  ${verdict}` : ''}`);
-      lastIteration = status.iteration;
-      lastPhase = status.phase;
-    }
-    await Promise.race([done.catch(() => undefined), sleep(300)]);
+    if (status) show(status);
+    await Promise.race([done.catch(() => undefined), sleep(250)]);
   }
-  return done;
+  const result = await done;
+  show(result.status);
+  return result;
+}
+
+interface Outcome {
+  version: string;
+  expected: string;
+  result: ReleaseResult;
+  load: LoadSnapshot;
+  /** The version serving when the release started. */
+  primaryVersion: string;
+  /** Rollbacks: the decision (the workflow's `Rolling back` event), the router's 100/0 and the bad version's last request, epoch ms. */
+  rollback?: { decisionAt: number; routerReturnedAt: number | null; lastResponseAt: number | null; lastSentAt: number | null };
+}
+
+function rollbackTimes(result: ReleaseResult, applied: AppliedWeights[], load: LoadSnapshot, badVersion: string): Outcome['rollback'] {
+  const event = result.status.events.find((entry) => entry.message.startsWith('Rolling back'));
+  if (!event) return undefined;
+  const decisionAt = Date.parse(event.at);
+  const backToPrimary = applied.find((entry) => entry.calledAt >= decisionAt - 1000 && entry.weights.canaryWeight === 0);
+  const bad = load.byVersion[badVersion];
+  return { decisionAt, routerReturnedAt: backToPrimary?.returnedAt ?? null, lastResponseAt: bad?.lastAt ?? null, lastSentAt: bad?.lastSentAt ?? null };
+}
+
+/** Failed requests among those the previously serving version answered, plus requests with no answer at all. */
+function primaryFailures(outcome: Outcome): number {
+  const primary = outcome.load.byVersion[outcome.primaryVersion];
+  const unrouted = outcome.load.byVersion.none?.total ?? 0;
+  return (primary?.serverErrors ?? 0) + outcome.load.failed + unrouted;
+}
+
+function printSummary(outcomes: Outcome[]): boolean {
+  out('\nSummary');
+  out('  version  expected     outcome      detection  restore*   router 100/0  total');
+  for (const { version, expected, result, rollback } of outcomes) {
+    const restore = rollback?.lastResponseAt ? formatMs(Math.max(0, rollback.lastResponseAt - rollback.decisionAt)) : '-';
+    const router = rollback?.routerReturnedAt ? formatMs(rollback.routerReturnedAt - rollback.decisionAt) : '-';
+    out(`  ${version.padEnd(8)} ${expected.padEnd(12)} ${result.outcome.padEnd(12)} ${(result.detectionMs === null ? '-' : formatMs(result.detectionMs)).padEnd(10)} ${restore.padEnd(10)} ${router.padEnd(13)} ${formatMs(result.totalMs)}`);
+  }
+  out('  * restore: rollback decision → the last request the bad version answered, as the load generator saw it');
+  out('\nTraffic through Traefik during each release (load generator)');
+  let primaryOk = true;
+  for (const outcome of outcomes) {
+    const failures = primaryFailures(outcome);
+    if (failures) primaryOk = false;
+    out(`  ${outcome.version}: ${formatSnapshot(outcome.load)}`);
+    out(`         ${failures ? `✗ ${failures} request(s) not served by ${outcome.primaryVersion}` : `✓ no failed request on the primary (${outcome.primaryVersion})`}`);
+    const rollback = outcome.rollback;
+    if (rollback?.routerReturnedAt && rollback.lastSentAt !== null) {
+      const late = rollback.lastSentAt > rollback.routerReturnedAt;
+      if (late) primaryOk = false;
+      out(`         ${late ? '✗' : '✓'} last request to ${outcome.version} sent ${formatMs(Math.abs(rollback.routerReturnedAt - rollback.lastSentAt))} ${late ? 'after' : 'before'} the router reported 100/0`);
+    }
+  }
+  return primaryOk;
+}
+
+/** A release left running by an interrupted demo ran on a stack that is gone: it is ended. */
+async function endLeftoverRelease(client: Client, config: ReleaseConfig): Promise<void> {
+  const handle = client.workflow.getHandle(releaseWorkflowId(config.service.namespace, config.service.name));
+  try {
+    if ((await handle.describe()).status.name === 'RUNNING') {
+      await handle.terminate('the demo restarted: the local stack this release ran on is gone');
+      out(`ended the release ${handle.workflowId} left running by an earlier demo`);
+    }
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
 }
 
 async function main(): Promise<number> {
   const keep = process.argv.includes('--keep');
-  const { address, uiUrl, server } = await temporal();
+  const verbose = process.argv.includes('--verbose');
+  const config = loadConfigFile(CONFIG_FILE);
+  const split = { namespace: config.service.namespace, router: config.traffic.traefikService, primaryService: config.traffic.primaryService, canaryService: config.traffic.canaryService };
+
+  let server: ChildProcess | undefined;
+  let connection: Connection | undefined;
+  let local: LocalAdapters | undefined;
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
-  const shutdown = async () => {
-    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
-    await workerRun?.catch(() => undefined);
-    if (server && server.exitCode === null) server.kill('SIGTERM');
-  };
-  process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
+  let closeWorker: (() => Promise<void>) | undefined;
+  let load: LoadGenerator | undefined;
+  let running: { client: Client; workflowId: string } | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      await load?.stop().catch(() => undefined);
+      if (running) await running.client.workflow.getHandle(running.workflowId).terminate('the demo was stopped').catch(() => undefined);
+      if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun?.catch(() => undefined);
+      await closeWorker?.().catch(() => undefined);
+      await local?.stop().catch((error: Error) => out(`stopping the local stack: ${error.message}`));
+      await connection?.close().catch(() => undefined);
+      if (server && server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((resolve) => server!.once('exit', resolve));
+        server.kill('SIGTERM');
+        const force = setTimeout(() => server!.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(force);
+      }
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        out('still stopping; once more stops right now (processes may be left behind)');
+        process.once(signal, () => process.exit(130));
+        return;
+      }
+      interrupted = true;
+      out('\nstopping: load generator, worker, local stack, Temporal...');
+      void shutdown().then(() => process.exit(130));
+    });
+  }
+
   try {
-    const connection = await connectWhenUp(address, 60_000);
-    await ensureSearchAttributes(connection, 'default');
+    out('providing Traefik and Prometheus (scripts/traefik.sh, scripts/prometheus.sh; built or installed the first time)...');
+    const traefikBin = toolPath('traefik', ROOT);
+    const prometheusBin = toolPath('prometheus', ROOT);
+    const temporalServer = await temporal();
+    server = temporalServer.server;
+    const { address, uiUrl } = temporalServer;
+
+    out('starting the local stack: Traefik, Prometheus (scraping every 1s), a Slack receiver...');
+    const applied: AppliedWeights[] = [];
+    local = await createLocalAdapters({
+      dataDir: path.join(ROOT, '.data/local-stack'),
+      cwd: ROOT,
+      traefikBin,
+      prometheusBin,
+      env: process.env.SLACK_WEBHOOK_URL ? { SLACK_WEBHOOK_URL: process.env.SLACK_WEBHOOK_URL } : {},
+      slackLog: (line) => out(`  💬 ${line}`),
+      // --verbose: every process the stack starts and stops.
+      ...(verbose ? { log: (line: string) => out(`  · ${new Date().toISOString().slice(11, 23)} ${line}`) } : {}),
+      onWeightsApplied: (entry) => applied.push(entry),
+    });
+    out(`  Traefik ${local.stack.webUrl} (API ${local.stack.apiUrl}), Prometheus ${local.stack.prometheusUrl}; logs in .data/local-stack`);
+
+    connection = await connectWhenUp(address, 60_000);
     const client = new Client({ connection });
-    const cluster = new SimulatedCluster(out);
+    // No SDK signal handling: Ctrl-C goes to `shutdown` above, which drains the worker in order.
     Runtime.install({ shutdownSignals: [], logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => console.error(message) } as never });
-    worker = await Worker.create({ connection: await NativeConnection.connect({ address }), taskQueue: TASK_QUEUE, workflowsPath: require.resolve('../workflows'), activities: createActivities(cluster.deps()) });
+    out('starting the worker (target local, in this process)...');
+    const created = await createReleaseWorker({ deps: local.deps, env: { ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: 'default' } });
+    worker = created.worker;
+    closeWorker = created.close;
     workerRun = worker.run();
+    await endLeftoverRelease(client, config);
+
+    const target: HelmTarget = { namespace: config.service.namespace, chart: '', valuesFiles: [], versionValue: config.helm.versionValue, set: {}, timeoutMs: durationMs(config.helm.timeout), ...localTargetOf(config) };
+    out(`installing ${config.helm.releases.primary} ${SERVING_VERSION}, the version serving before the demo...`);
+    await local.deps.deployer.install({ target, release: config.helm.releases.primary, version: SERVING_VERSION });
+    const entryUrl = local.entryUrl(split);
+    load = new LoadGenerator({ url: entryUrl, rps: LOAD_RPS }).start();
+    out(`load generator: ${LOAD_RPS} requests/s to ${entryUrl} (through Traefik's entrypoint)`);
+    const warm = load;
+    const warmDeadline = Date.now() + 15_000;
+    while ((warm.snapshot().byVersion[SERVING_VERSION]?.total ?? 0) < LOAD_RPS && Date.now() < warmDeadline) await sleep(100);
     out(`Temporal Web UI: ${uiUrl}/namespaces/default/workflows`);
 
-    const config = loadConfigFile(path.join(ROOT, 'examples/demo/release.yaml'));
-    const primaryValues = { target: { namespace: config.service.namespace, chart: '', valuesFiles: [], versionValue: 'image.tag', set: {}, timeoutMs: 0 }, release: config.helm.releases.primary };
-    if (!(await cluster.deployer.describe(primaryValues))) await cluster.deployer.install({ ...primaryValues, version: '1.0.0' });
-
-    const releases: Array<{ version: string; set: Record<string, string>; expectation: string }> = [
-      { version: '1.1.0', set: {}, expectation: 'healthy: promoted' },
-      { version: '1.2.0', set: { FAULT_ERROR_RATE: '0.2' }, expectation: '20% errors: rolled back' },
-    ];
-    const summaries: Summary[] = [];
-    for (const release of releases) {
-      out(`\n▶ canary of ${config.service.namespace}/${config.service.name} ${release.version} (${release.expectation.split(':')[0]})`);
-      const handle = await startReleaseWorkflow(client, { config: { ...config, helm: { ...config.helm, set: release.set } }, version: release.version });
-      out(`  workflow ${handle.workflowId}: ${uiUrl}/namespaces/default/workflows/${handle.workflowId}`);
-      const result = await follow(client, handle.workflowId);
+    const outcomes: Outcome[] = [];
+    let primaryVersion = SERVING_VERSION;
+    for (const release of RELEASES) {
+      out(`\n▶ canary of ${config.service.namespace}/${config.service.name} ${release.version} (${release.label}; serving ${primaryVersion}); steps every ${config.analysis.interval}`);
+      load.reset();
+      applied.length = 0;
+      const releaseConfig: ReleaseConfig = {
+        ...config,
+        helm: { ...config.helm, set: release.set },
+        webhooks: { ...config.webhooks, helmTests: { ...config.webhooks.helmTests, enabled: config.webhooks.helmTests.enabled && release.helmTests } },
+      };
+      const handle = await startReleaseWorkflow(client, { config: releaseConfig, version: release.version, requestedBy: 'npm run demo' });
+      running = { client, workflowId: handle.workflowId };
+      out(`  ${uiUrl}/namespaces/default/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`);
+      const result = await follow(client, handle.workflowId, load);
+      running = undefined;
+      // Requests in flight when the release ended are counted too.
+      await sleep(300);
+      const counts = load.snapshot();
       out(`  ${result.outcome.toUpperCase()}: ${result.reason}`);
-      summaries.push({ version: release.version, expectation: release.expectation, result });
+      outcomes.push({
+        version: release.version,
+        expected: release.expected,
+        result,
+        load: counts,
+        primaryVersion,
+        ...(result.outcome === 'rolledBack' ? { rollback: rollbackTimes(result, applied, counts, release.version) } : {}),
+      });
+      if (result.outcome === 'promoted') primaryVersion = release.version;
     }
 
-    out('\nSummary');
-    out('  version  expected                   outcome     detection  restore    total');
-    for (const { version, expectation, result } of summaries) {
-      out(`  ${version.padEnd(8)} ${expectation.padEnd(26)} ${result.outcome.padEnd(11)} ${(result.detectionMs === null ? '-' : formatMs(result.detectionMs)).padEnd(10)} ${(result.rollbackMs === null ? '-' : formatMs(result.rollbackMs)).padEnd(10)} ${formatMs(result.totalMs)}`);
-    }
-    const asExpected = summaries[0]!.result.outcome === 'promoted' && summaries[1]!.result.outcome === 'rolledBack';
-    out(asExpected ? '\nBoth releases ended as expected.' : '\nUNEXPECTED: a release did not end as expected.');
+    const trafficOk = printSummary(outcomes);
+    const asExpected = outcomes.every((outcome) => outcome.result.outcome === outcome.expected);
+    out(asExpected && trafficOk ? '\nBoth releases ended as expected, and every request to the primary was served.' : '\nUNEXPECTED: see the lines marked ✗ above.');
     if (keep) {
-      out(`\n--keep: Temporal (${address}) and the worker keep running; try the CLI in another terminal:\n  TEMPORAL_ADDRESS=${address} node bin/docutag-release.js list\nCtrl-C stops everything.`);
+      out(`\n--keep: Temporal (${address}), the worker, the local stack and the load generator keep running.`);
+      out(`  Traefik entry:  curl -si ${entryUrl} | grep x-version`);
+      out(`  Prometheus:     ${local.stack.prometheusUrl}/graph`);
+      out(`  another release (in another terminal):`);
+      out(`    TEMPORAL_ADDRESS=${address} node bin/docutag-release.js start --config examples/demo/release.yaml --version 1.3.0 --wait`);
+      out(`    TEMPORAL_ADDRESS=${address} node bin/docutag-release.js list`);
+      out('Ctrl-C stops everything.');
       await new Promise(() => undefined);
     }
-    return asExpected ? 0 : 1;
+    return asExpected && trafficOk ? 0 : 1;
   } finally {
     await shutdown();
   }
 }
 
 main().then(
-  (code) => process.exit(code),
+  (code) => process.exit(interrupted ? 130 : code),
   (error) => {
+    if (interrupted) process.exit(130);
     console.error(`demo failed: ${(error as Error).message}`);
     process.exit(1);
   },

@@ -12,6 +12,7 @@ import { SlackNotifier } from '../activities/adapters/slack-notifier';
 import { TraefikTrafficRouter } from '../activities/adapters/traefik-router';
 import type { MetricsProvider } from '../activities/ports';
 import type { WorkerEnv } from './environment';
+import { createLocalAdapters, readTargetEnv } from './local-adapters';
 
 const heartbeatIfInActivity = () => {
   try {
@@ -48,5 +49,38 @@ export function createKubernetesAdapters(env: WorkerEnv, log: (line: string) => 
     // Per-hook timeouts come with each call; no default headers, so no worker secret reaches a hook.
     webhooks: new HttpWebhookCaller(axios.create()),
     notifier: env.SLACK_WEBHOOK_URL ? new SlackNotifier({ http: axios.create({ timeout: 10_000 }), webhookUrl: env.SLACK_WEBHOOK_URL }) : new LogNotifier(log),
+  };
+}
+
+/** The worker's adapters for its target, and what stops them once the worker has drained. */
+export interface WorkerAdapters {
+  target: 'kubernetes' | 'local';
+  deps: ActivityDeps;
+  /** Where metrics and Slack go, for the worker's start-up line. */
+  summary: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Picks the adapters by `DOCUTAG_TARGET`: `kubernetes` (default: helm, TraefikService, the
+ * configured Prometheus) or `local` (starts the local stack in `DOCUTAG_LOCAL_DATA_DIR`, stopped
+ * with the worker). A worker runs releases of one target: a config's `target` must match it.
+ */
+export async function createWorkerAdapters(env: NodeJS.ProcessEnv, workerEnv: WorkerEnv, log: (line: string) => void = console.log): Promise<WorkerAdapters> {
+  const { DOCUTAG_TARGET: target, DOCUTAG_LOCAL_DATA_DIR: dataDir } = readTargetEnv(env);
+  if (target === 'kubernetes') {
+    return {
+      target,
+      deps: createKubernetesAdapters(workerEnv, log),
+      summary: `target kubernetes; Prometheus ${workerEnv.PROMETHEUS_URL ?? '(from each config)'}; Slack ${workerEnv.SLACK_WEBHOOK_URL ? 'webhook set' : 'log only (SLACK_WEBHOOK_URL unset)'}`,
+      stop: async () => {},
+    };
+  }
+  const local = await createLocalAdapters({ dataDir, env: workerEnv, log });
+  return {
+    target,
+    deps: local.deps,
+    summary: `target local; Traefik ${local.stack.webUrl}, Prometheus ${local.stack.prometheusUrl}; Slack ${local.slackReceiverUrl ? 'local receiver (SLACK_WEBHOOK_URL unset)' : 'webhook set'}`,
+    stop: () => local.stop(),
   };
 }

@@ -4,7 +4,11 @@ import { temporal } from '@temporalio/proto';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createMigrationActivities, type TrafficInspector } from '../activities/migration';
 import { TASK_QUEUE } from '../workflows/messages';
+import { durationMs } from '../workflows/domain/duration';
 import { temporalSettings } from './connection';
+import { readWorkerEnv } from './environment';
+import { TolerantPayloadCodec } from './payload-codec';
+import { createRedactor, redactActivities } from './redaction';
 
 /** The search attributes DESIGN.md lists, with their types. */
 export const REQUIRED_SEARCH_ATTRIBUTES = {
@@ -44,6 +48,8 @@ function trafficInspector(deps: ActivityDeps): TrafficInspector {
  */
 export async function createReleaseWorker({ deps, env = process.env, workerOptions = {} }: CreateReleaseWorkerOptions) {
   const settings = temporalSettings(env);
+  const workerEnv = readWorkerEnv(env);
+  const stickyTimeout = workerEnv.DOCUTAG_STICKY_QUEUE_TIMEOUT;
   const clientConnection = await Connection.connect(settings.connectionOptions as never);
   await ensureSearchAttributes(clientConnection, settings.namespace);
   // The migration checklist reads visibility (releases and drills of a service) through this client.
@@ -53,8 +59,19 @@ export async function createReleaseWorker({ deps, env = process.env, workerOptio
     connection,
     namespace: settings.namespace,
     taskQueue: TASK_QUEUE,
-    ...(workerOptions.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') }),
-    activities: { ...createActivities(deps), ...createMigrationActivities({ temporal, inspector: trafficInspector(deps), notifier: deps.notifier }) },
+    ...(workerOptions.workflowBundle
+      ? {}
+      : workerEnv.DOCUTAG_WORKFLOW_BUNDLE
+        ? { workflowBundle: { codePath: workerEnv.DOCUTAG_WORKFLOW_BUNDLE } }
+        : { workflowsPath: require.resolve('../workflows') }),
+    // Results and failures go into the history: none may carry a secret a dependency quoted back.
+    activities: redactActivities(
+      { ...createActivities(deps), ...createMigrationActivities({ temporal, inspector: trafficInspector(deps), notifier: deps.notifier }) },
+      createRedactor(workerEnv),
+    ),
+    ...(stickyTimeout ? { stickyQueueScheduleToStartTimeout: durationMs(stickyTimeout) } : {}),
+    // A signal payload nobody can decode would fail every workflow task of the release: it arrives as a malformed value instead.
+    dataConverter: { payloadCodecs: [new TolerantPayloadCodec()] },
     ...workerOptions,
   });
   const close = async () => {

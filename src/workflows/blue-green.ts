@@ -11,7 +11,7 @@ import type { ReleaseResult } from './types';
 export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
   const { config, acts, target, version, primary, canary: green, status, steering } = run;
   const { iterations, postSwitchIterations: watchRounds, threshold } = config.analysis;
-  const measured = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, ...config.metrics }, config.traffic.canaryService);
+  const measured = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
   // Before the switch green sees no user traffic: a no-data check says why and what to add.
   const hint = blueGreenNoDataHint(config.traffic.canaryService, run.hooksOf('rollout').map((hook) => hook.name));
   const analysisChecks = measured.map((check) => ({ ...check, noDataHint: hint }));

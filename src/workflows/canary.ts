@@ -10,7 +10,7 @@ import type { ReleaseResult } from './types';
 export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
   const { config, acts, target, version, primary, canary, status, steering } = run;
   const schedule = weightSchedule(config.analysis);
-  const checks = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, ...config.metrics }, config.traffic.canaryService);
+  const checks = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
   const promoteNow = () => run.promote('promoted by a person, remaining steps skipped');
   let installed = false;
   try {

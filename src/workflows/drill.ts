@@ -1,6 +1,6 @@
 import { ApplicationFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import { durationMs, judgeRound, metricChecks, type CheckResult } from './domain';
+import { durationMs, judgeRound, localTargetOf, metricChecks, type CheckResult } from './domain';
 import { judgeDrill } from './domain/drill';
 import { SEARCH_ATTRIBUTES } from './messages';
 import { release } from './release';
@@ -53,6 +53,7 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
     versionValue: config.helm.versionValue,
     set: config.helm.set,
     timeoutMs: durationMs(config.helm.timeout),
+    ...localTargetOf(config),
   };
   const childId = releaseWorkflowId(config.service.namespace, config.service.name);
   const base = { service, strategy: config.strategy, drillVersion: drill.version, releaseWorkflowId: childId, maxRestoreMs, startedAt };
@@ -93,7 +94,7 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
   // A metrics round on the primary: it must serve, and be healthy, once the drill is over.
   const primaryChecks = judgeRound(
     await acts.queryChecks({
-      checks: metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, ...config.metrics, custom: [] }, config.traffic.primaryService),
+      checks: metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics, custom: [] }, config.traffic.primaryService),
       ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
     }),
   ).checks;

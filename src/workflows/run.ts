@@ -14,6 +14,7 @@ import {
   gateVerdict,
   hooksOfType,
   judgeRound,
+  localTargetOf,
   nextPhase,
   postRolloutNote,
   releaseChecksum,
@@ -31,6 +32,7 @@ import {
   type WebhookOutcome,
 } from './domain';
 import { abortSignal, pauseSignal, promoteSignal, resumeSignal, SEARCH_ATTRIBUTES, statusQuery } from './messages';
+import { ReleaseMetrics } from './metrics';
 import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
 
 /** Events kept in `status`; the full story stays in the workflow history. */
@@ -108,6 +110,8 @@ export class ReleaseRun {
   detectionMs: number | null = null;
   rollbackMs: number | null = null;
   revisions: ReleaseRevisions | undefined;
+  /** Prometheus gauges and counters of this release; no commands, silent while replaying. */
+  private readonly metrics: ReleaseMetrics;
 
   constructor(input: ReleaseInput) {
     const { config, version } = input;
@@ -125,6 +129,7 @@ export class ReleaseRun {
       set: config.helm.set,
       timeoutMs: this.helmTimeoutMs,
       ...(config.helm.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
+      ...localTargetOf(config),
     };
     this.split = {
       namespace: config.service.namespace,
@@ -135,6 +140,7 @@ export class ReleaseRun {
     this.primary = config.helm.releases.primary;
     this.canary = config.helm.releases.canary;
     this.label = `${config.service.namespace}/${config.service.name} ${version}`;
+    this.metrics = new ReleaseMetrics(`${config.service.namespace}/${config.service.name}`);
     const info = workflowInfo();
     this.checksum = releaseChecksum(`${config.service.namespace}/${config.service.name}/${version}/${info.workflowId}/${info.runId}`);
     this.status = {
@@ -185,12 +191,15 @@ export class ReleaseRun {
       { key: SEARCH_ATTRIBUTES.phase, value: this.status.phase },
       { key: SEARCH_ATTRIBUTES.weight, value: 0 },
     ]);
+    this.metrics.observe(this.status);
   }
 
+  /** Every phase and weight change is recorded, so the metrics follow the status from here. */
   record(message: string): void {
     const event: ReleaseEvent = { at: new Date().toISOString(), message };
     this.status.events = [...this.status.events, event].slice(-MAX_EVENTS);
     log.info(message, { service: this.config.service.name, phase: this.status.phase });
+    this.metrics.observe(this.status);
   }
 
   setPhase(phase: Phase): void {
@@ -219,6 +228,7 @@ export class ReleaseRun {
     const finishedMs = Date.now();
     this.status.finishedAt = new Date(finishedMs).toISOString();
     this.record(`Release ${outcome}: ${reason}`);
+    this.metrics.finished(outcome, finishedMs - this.startedMs);
     return {
       outcome,
       reason,
@@ -373,6 +383,7 @@ export class ReleaseRun {
       }
     }
     this.status.lastChecks = verdict.checks;
+    this.metrics.failedChecks(verdict.checks);
     if (!verdict.passed && this.firstFailedCheckMs === null) this.firstFailedCheckMs = Date.now();
     return verdict;
   }
@@ -507,6 +518,7 @@ export class ReleaseRun {
       const checks = (await this.callHooks(hooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
       const verdict: RoundVerdict = { passed: checks.every((check) => check.passed), checks };
       this.status.lastChecks = checks;
+      this.metrics.failedChecks(checks);
       if (verdict.passed) {
         this.record(`pre-rollout webhooks passed: ${checks.map((check) => check.reason).join('; ')}`);
         return { kind: 'open' };

@@ -46,6 +46,9 @@ if (rule) {
 const delay = Number(read('delays.json', {})[`${action} ${release}`] || 0);
 const finish = (fn) => (delay ? setTimeout(fn, delay) : fn());
 
+// Releases run side by side (the fault suite runs 20 at once): a mutating call holds a lock from
+// reading state.json to writing it back, so no call loses another's change.
+if (['upgrade', 'rollback', 'uninstall'].includes(command)) lockState();
 const state = read('state.json', { releases: {} });
 const key = `${namespace}/${release}`;
 const current = state.releases[key];
@@ -113,4 +116,24 @@ function out(value) {
 function fail(message) {
   process.stderr.write(`Error: ${message}\n`);
   process.exit(1);
+}
+function lockState() {
+  const lock = path.join(dir, 'state.lock');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.mkdirSync(lock);
+      process.on('exit', () => fs.rmSync(lock, { recursive: true, force: true }));
+      return;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      // A holder that died (killed mid-call) leaves the lock behind: take it over after 10 s.
+      try {
+        if (Date.now() - fs.statSync(lock).mtimeMs > 10000) fs.rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // released meanwhile
+      }
+      Atomics.wait(pause, 0, 0, 5 + (attempt % 10));
+    }
+  }
 }

@@ -208,9 +208,9 @@ export class ReleaseHarness {
     return (await handle.result()) as ReleaseResult;
   }
 
-  /** Runs `docutag-release worker` (the built CLI) as a child process with the stand-ins' environment. */
-  spawnWorker(): ChildProcess {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/docutag-release.js'), 'worker'], { env: this.workerEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Runs `docutag-release worker` (the built CLI) as a child process with the stand-ins' environment (plus `extraEnv`). */
+  spawnWorker(extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/docutag-release.js'), 'worker'], { env: { ...this.workerEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', () => {});
     child.stderr?.on('data', (chunk: Buffer) => process.env.DEBUG_WORKER && process.stderr.write(chunk));
     this.children.push(child);

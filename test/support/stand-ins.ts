@@ -181,6 +181,8 @@ export class FakeSlack {
   statuses: number[] = [];
   /** Answer every request with this status (e.g. 500 for "Slack is down"). */
   alwaysStatus: number | undefined;
+  /** Error answers quote the request path, as some proxies' error pages do (a leak test: the path is the secret). */
+  echoPathInErrors = false;
   private server = createServer((request, response) => void this.handle(request, response));
   url = '';
 
@@ -203,7 +205,7 @@ export class FakeSlack {
     const status = this.alwaysStatus ?? this.statuses.shift() ?? 200;
     this.messages.push({ ...payload, status });
     response.writeHead(status, status === 429 ? { 'retry-after': '0' } : {});
-    response.end(status === 200 ? 'ok' : status === 429 ? 'rate_limited' : 'internal_error');
+    response.end(status === 200 ? 'ok' : status === 429 ? 'rate_limited' : this.echoPathInErrors ? `internal_error: no service at ${request.url}` : 'internal_error');
   }
 }
 

@@ -86,14 +86,21 @@ describe('canary rollback', () => {
     expect(harness.canaryWeights(config).filter((weight) => weight > 0)).toEqual([]);
   });
 
-  test('Slack answering 500 for the whole release does not change its outcome; the failures show in status', async () => {
+  test.each([
+    ['a healthy canary is still promoted', 99.9, 'promoted', [25, 50, 75, 100, 0]],
+    ['a failing canary is still rolled back', 80, 'rolledBack', [25, 0]],
+  ] as const)('Slack answering 500 for the whole release does not change its outcome (%s); the failures show in status', async (_, successRate, expected, weights) => {
     const config = harness.config();
+    harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: successRate });
     harness.slack.alwaysStatus = 500;
     try {
       const outcome = await harness.run(config, '1.1.0');
-      expect(outcome.outcome).toBe('promoted');
+      expect(outcome.outcome).toBe(expected);
+      expect(harness.canaryWeights(config)).toEqual(weights);
+      // The start and the end were both announced, and both failed.
       expect(outcome.status.notificationFailures).toBeGreaterThanOrEqual(2);
-      expect(outcome.status.events.some((event) => event.message.includes('Slack notification failed'))).toBe(true);
+      expect(outcome.status.events.filter((event) => event.message.includes('Slack notification failed (the release goes on): Slack webhook delivery failed after 3 attempts: HTTP 500'))).toHaveLength(outcome.status.notificationFailures);
+      expect(harness.slack.delivered().filter((text) => text.includes(config.service.name))).toEqual([]);
     } finally {
       harness.slack.alwaysStatus = undefined;
     }

@@ -1,20 +1,38 @@
-import { createKubernetesAdapters } from '../../worker/adapters';
-import { readWorkerEnv, redactSecrets } from '../../worker/environment';
+import { createWorkerAdapters } from '../../worker/adapters';
+import { readWorkerEnv } from '../../worker/environment';
+import { createRedactingLogger } from '../../worker/logging';
+import { createRedactor } from '../../worker/redaction';
+import { installWorkerRuntime } from '../../worker/metrics';
 import { createReleaseWorker } from '../../worker/worker';
 import type { CliIO } from '../output';
 
 /** `worker`: runs workflows and activities until SIGINT/SIGTERM, then drains. */
 export async function workerCommand(io: CliIO, env: NodeJS.ProcessEnv): Promise<number> {
   const workerEnv = readWorkerEnv(env);
-  // Worker logs never carry the webhook URL or the Prometheus token, whatever an adapter prints.
-  const log = (line: string) => io.out(redactSecrets(line, workerEnv));
-  const deps = createKubernetesAdapters(workerEnv, log);
-  const { worker, close, settings } = await createReleaseWorker({ deps, env });
-  log(`worker on task queue docutag-release, Temporal ${settings.address} namespace ${settings.namespace}; Prometheus ${workerEnv.PROMETHEUS_URL ?? '(from each config)'}; Slack ${workerEnv.SLACK_WEBHOOK_URL ? 'webhook set' : 'log only (SLACK_WEBHOOK_URL unset)'}`);
+  // Worker logs never carry the webhook URL, the Prometheus token, the Temporal API key or the kube token, whatever prints them.
+  const redact = createRedactor(workerEnv);
+  const log = (line: string) => io.out(redact(line));
+  // Before any connection: the Runtime is per process and holds the logger and the /metrics endpoint.
+  const installed = installWorkerRuntime({ env: workerEnv, logger: createRedactingLogger({ level: workerEnv.DOCUTAG_LOG_LEVEL, redact, write: (line) => io.err(line) }) });
+  if (!installed) log('a Temporal Runtime was already installed in this process: its logger and metrics settings stay in effect');
   try {
-    await worker.run();
-  } finally {
-    await close();
+    // DOCUTAG_TARGET picks them: kubernetes (default) or local (starts the local stack, stopped with the worker).
+    const adapters = await createWorkerAdapters(env, workerEnv, log);
+    const { worker, close, settings } = await createReleaseWorker({ deps: adapters.deps, env }).catch(async (error: unknown) => {
+      await adapters.stop();
+      throw error;
+    });
+    const metrics = workerEnv.DOCUTAG_METRICS_PORT > 0 ? (installed ? `metrics on :${workerEnv.DOCUTAG_METRICS_PORT}/metrics` : 'metrics off (Runtime installed before)') : 'metrics off (DOCUTAG_METRICS_PORT unset)';
+    log(`worker on task queue docutag-release, Temporal ${settings.address} namespace ${settings.namespace}; ${adapters.summary}; ${metrics}`);
+    try {
+      await worker.run();
+    } finally {
+      await close().finally(() => adapters.stop());
+    }
+  } catch (error) {
+    // The CLI's error sink prints the message: it must not carry a secret either.
+    if (error instanceof Error) error.message = redact(error.message);
+    throw error;
   }
   log('worker drained and stopped');
   return 0;

@@ -4,5 +4,6 @@ export * from './direct';
 export * from './duration';
 export * from './phases';
 export * from './queries';
+export * from './target';
 export * from './webhooks';
 export * from './weights';

@@ -10,6 +10,8 @@ export interface CheckQuery extends Omit<MetricReading, 'outcome'> {
 export interface MetricChecksInput {
   namespace: string;
   interval: string;
+  /** Where the service runs; picks how Traefik names the measured service (default `kubernetes`). */
+  target?: 'kubernetes' | 'local';
   requestSuccessRate: { enabled: boolean; threshold: number };
   requestDuration: { enabled: boolean; threshold: number };
   custom: Array<{ name: string; query: string; min?: number; max?: number }>;
@@ -23,6 +25,21 @@ export function traefikServicePattern(namespace: string, service: string): strin
   return `${namespace}-${service}-[0-9]+@kubernetescrd`;
 }
 
+/**
+ * On target `local` Traefik's file provider names a track's service `<namespace>-<release>@file`
+ * (the tracks' services are their releases there). Regex-escaped; PromQL anchors `=~`, so
+ * `shop-web@file` never matches `shop-web-canary@file`. The same text as the adapter's
+ * fileProviderServicePattern (traefik-file-router.ts), which workflow code cannot import.
+ */
+export function fileProviderServicePattern(namespace: string, service: string): string {
+  return `${namespace}-${service}@file`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The service pattern of the measured track on the given target. */
+export function servicePatternFor(target: MetricChecksInput['target'], namespace: string, service: string): string {
+  return target === 'local' ? fileProviderServicePattern(namespace, service) : traefikServicePattern(namespace, service);
+}
+
 /** Replaces Flagger's `{{ namespace }}`, `{{ target }}`, `{{ interval }}` placeholders. */
 export function renderTemplate(template: string, values: { namespace: string; target: string; interval: string }): string {
   return template.replace(/\{\{\s*(namespace|target|interval)\s*\}\}/g, (_, key: keyof typeof values) => values[key]);
@@ -31,8 +48,9 @@ export function renderTemplate(template: string, values: { namespace: string; ta
 /**
  * The checks of one analysis round for the measured track's Kubernetes Service (the canary, green,
  * or the primary after a drill): Flagger's Traefik success rate (%) and p99 (ms), then custom queries.
+ * The service pattern follows `input.target` unless given.
  */
-export function metricChecks(input: MetricChecksInput, measuredService: string, servicePattern = traefikServicePattern(input.namespace, measuredService)): CheckQuery[] {
+export function metricChecks(input: MetricChecksInput, measuredService: string, servicePattern = servicePatternFor(input.target, input.namespace, measuredService)): CheckQuery[] {
   const range = promRange(input.interval);
   const selector = `service=~"${servicePattern}"`;
   const checks: CheckQuery[] = [];
