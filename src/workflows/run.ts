@@ -3,7 +3,7 @@
  * promotion, analysis rounds, and Flagger's webhooks as durable gates. Strategies (canary.ts,
  * blue-green.ts, direct.ts) compose these; every decision comes from `domain/`.
  */
-import { ActivityFailure, CancellationScope, condition, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import type { HelmTarget, Severity, TrafficSplit } from '../activities/ports';
 import {
@@ -38,6 +38,18 @@ import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisio
 /** Events kept in `status`; the full story stays in the workflow history. */
 const MAX_EVENTS = 50;
 
+/** A weight change is small and idempotent; it retries longest, since traffic must reach a decided state. */
+const TRAFFIC_OPTIONS = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 },
+} as const;
+
+/**
+ * Releases started before weight changes became local activities keep the activity they started with,
+ * so their histories replay.
+ */
+export const LOCAL_WEIGHT_CHANGES_PATCH = 'local-weight-changes';
+
 /** Retry profiles. Traffic must reach a decided state, so it retries longest; Slack never blocks a release. */
 function activityProfiles(helmTimeoutMs: number, testTimeoutMs: number, hookTimeoutMs: number) {
   return {
@@ -51,10 +63,13 @@ function activityProfiles(helmTimeoutMs: number, testTimeoutMs: number, hookTime
       heartbeatTimeout: '1m',
       retry: { initialInterval: '2s', maximumAttempts: 2 },
     }),
-    traffic: proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: '30s',
-      retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 10 },
-    }),
+    traffic: proxyActivities<ReleaseActivities>(TRAFFIC_OPTIONS),
+    /**
+     * The same weight change as a local activity: it runs inside the workflow task, so a step costs one
+     * marker event instead of an activity's three plus a workflow task's three, and an abort reaches the
+     * router without a trip through the task queue.
+     */
+    trafficLocal: proxyLocalActivities<ReleaseActivities>(TRAFFIC_OPTIONS),
     analysis: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: '1m',
       retry: { initialInterval: '1s', maximumAttempts: 2 },
@@ -96,6 +111,8 @@ export class ReleaseRun {
   readonly helmTimeoutMs: number;
   readonly intervalMs: number;
   readonly acts: ReturnType<typeof activityProfiles>;
+  /** Where weight changes run: a local activity, or (for releases started before that) an activity. */
+  readonly weightChanges: Pick<ReleaseActivities, 'setWeights'>;
   readonly target: HelmTarget;
   readonly split: TrafficSplit;
   readonly primary: string;
@@ -120,6 +137,7 @@ export class ReleaseRun {
     this.helmTimeoutMs = durationMs(config.helm.timeout);
     const hookTimeoutMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
     this.acts = activityProfiles(this.helmTimeoutMs, durationMs(config.webhooks.helmTests.timeout), hookTimeoutMs);
+    this.weightChanges = patched(LOCAL_WEIGHT_CHANGES_PATCH) ? this.acts.trafficLocal : this.acts.traffic;
     this.intervalMs = durationMs(config.analysis.interval);
     this.target = {
       namespace: config.service.namespace,
@@ -251,7 +269,7 @@ export class ReleaseRun {
 
   async setCanaryWeight(canaryWeight: number): Promise<void> {
     const weights = splitWeights(canaryWeight);
-    await this.acts.traffic.setWeights({ split: this.split, weights });
+    await this.weightChanges.setWeights({ split: this.split, weights });
     this.status.canaryWeight = weights.canaryWeight;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.weight, value: weights.canaryWeight }]);
     this.record(`Weights: ${this.primary} ${weights.primaryWeight}%, ${this.canary} ${weights.canaryWeight}%`);
@@ -286,7 +304,7 @@ export class ReleaseRun {
       const { primary, canary, split, target } = this;
       try {
         // Traffic first: one call puts every request back on the primary, which was never touched.
-        await this.acts.traffic.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } });
+        await this.weightChanges.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } });
         this.status.canaryWeight = 0;
         this.rollbackMs = Date.now() - decisionMs;
         this.record(`Weights: ${primary} 100%, ${canary} 0%`);

@@ -5,7 +5,10 @@ import { Worker } from '@temporalio/worker';
 import { workflowBundle } from '../support/harness';
 
 const FIXTURES = path.join(__dirname, '../fixtures/histories');
+/** Histories recorded before a patch() change stay, so releases that were running then still replay. */
+const OLDER_RECORDINGS = ['before-local-weight-changes'];
 const histories = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
+const allHistories = [...histories, ...OLDER_RECORDINGS.flatMap((dir) => readdirSync(path.join(FIXTURES, dir)).filter((file) => file.endsWith('.json')).map((file) => `${dir}/${file}`))];
 
 describe('replay of recorded release histories against the current workflow code', () => {
   test('the recorded histories include canary, blue-green and direct releases, promoted and rolled back', () => {
@@ -22,7 +25,11 @@ describe('replay of recorded release histories against the current workflow code
     );
   });
 
-  test.each(histories)('%s replays without a determinism violation', async (file) => {
+  test('histories recorded before weight changes became local activities are kept', () => {
+    expect(allHistories).toEqual(expect.arrayContaining(['before-local-weight-changes/canary-promoted.json', 'before-local-weight-changes/direct-rolled-back.json']));
+  });
+
+  test.each(allHistories)('%s replays without a determinism violation', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(FIXTURES, file), 'utf8')));
     await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`)).resolves.toBeUndefined();
   });
