@@ -21,6 +21,11 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Plain CommonJS files: the bin entry point, configs, jest plugins, the demo app.
+    files: ['**/*.js'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
