@@ -1,7 +1,7 @@
 /*
- * `npm run bench`: how many canary releases one worker and the Temporal dev server carry at once.
+ * `npm run bench:workers` (part of `npm run bench`): how many canary releases one worker and the Temporal dev server carry at once.
  *
- *   npm run bench -- [--levels 1,100,500,1000] [--quick] [--abort 100] [--replay-runs 20] [--interval-ms 1000]
+ *   npm run bench:workers -- [--levels 1,100,500,1000] [--quick] [--abort 100] [--replay-runs 20] [--interval-ms 1000]
  *                    [--db file|memory] [--sqlite-pragma NAME=VALUE ...] [--default-pragmas] [--dc KEY=JSON ...]
  *                    [--cache N] [--wft N] [--activities N] [--worker-node-options "..."] [--out DIR]
  *
@@ -89,7 +89,7 @@ interface Args {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run bench -- [--levels 1,100,500,1000] [--quick] [--abort N] [--replay-runs N] [--db file|memory] [--sqlite-pragma NAME=VALUE] [--default-pragmas] [--cache N] [--wft N] [--activities N] [--dc KEY=JSON] [--worker-node-options "..."] [--interval-ms N] [--out DIR]\n`);
+  process.stderr.write(`${message}\nusage: npm run bench:workers -- [--levels 1,100,500,1000] [--quick] [--abort N] [--replay-runs N] [--db file|memory] [--sqlite-pragma NAME=VALUE] [--default-pragmas] [--cache N] [--wft N] [--activities N] [--dc KEY=JSON] [--worker-node-options "..."] [--interval-ms N] [--out DIR]\n`);
   process.exit(2);
 }
 

@@ -5,10 +5,11 @@
  * an in-process worker with the local adapters. A good version is promoted; one with 20% errors is
  * rolled back. Prints live progress, the Web UI link and a summary with detection and restore times
  * as the load generator saw them. `--keep` leaves everything running until Ctrl-C; `--verbose`
- * prints every process the stack starts and stops.
+ * prints every process the stack starts and stops. `--bench N` (npm run bench:stack) follows the
+ * healthy release with N faulty ones and writes their detection and restore times to bench/results.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -21,7 +22,8 @@ import { loadConfigFile, type ReleaseConfig } from '../config';
 import { formatSnapshot, LoadGenerator, type LoadSnapshot } from '../load/load-generator';
 import { createLocalAdapters, type AppliedWeights, type LocalAdapters } from '../worker/local-adapters';
 import { createReleaseWorker } from '../worker/worker';
-import { durationMs, formatMs, localTargetOf } from '../workflows/domain';
+import { durationMs, formatMs, localTargetOf, weightSchedule } from '../workflows/domain';
+import { stackBenchMarkdown, stackBenchReport, type FaultyReleaseTimes } from './stack-bench';
 import { statusQuery } from '../workflows/messages';
 import { releaseWorkflowId, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
 
@@ -35,10 +37,24 @@ const SERVING_VERSION = '1.0.0';
  * request in 5 fails a one-request smoke test one time in five, before any traffic; the demo shows the
  * analysis catching it under traffic every time.
  */
-const RELEASES = [
-  { version: '1.1.0', set: {}, helmTests: true, expected: 'promoted', label: 'healthy' },
-  { version: '1.2.0', set: { FAULT_ERROR_RATE: '0.2' }, helmTests: false, expected: 'rolledBack', label: '20% errors; smoke test skipped' },
-] as const;
+const HEALTHY = { version: '1.1.0', set: {}, helmTests: true, expected: 'promoted', label: 'healthy' } as const;
+const faulty = (version: string) => ({ version, set: { FAULT_ERROR_RATE: '0.2' }, helmTests: false, expected: 'rolledBack', label: '20% errors; smoke test skipped' }) as const;
+/** The demo's releases; `--bench N`: the healthy one, then N faulty ones (1.2.1 … 1.2.N). */
+function releasesToRun(benchCount: number | null) {
+  return benchCount === null ? [HEALTHY, faulty('1.2.0')] : [HEALTHY, ...Array.from({ length: benchCount }, (_, index) => faulty(`1.2.${index + 1}`))];
+}
+const BENCH_RESULTS = path.join(ROOT, 'bench/results');
+/** The stack's Prometheus scrape interval (LocalStack's default). */
+const SCRAPE_INTERVAL_MS = 1000;
+
+/** `--bench N`: a positive count, or a clear error. */
+function benchCountOf(argv: readonly string[]): number | null {
+  const index = argv.indexOf('--bench');
+  if (index < 0) return null;
+  const count = Number(argv[index + 1]);
+  if (!Number.isInteger(count) || count < 1 || count > 100) throw new Error(`--bench needs a number of faulty releases from 1 to 100 (got ${argv[index + 1] ?? 'nothing'}), e.g. --bench 10`);
+  return count;
+}
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 /** Set by Ctrl-C (or SIGTERM): what fails afterwards is the shutdown, not the demo. */
@@ -193,6 +209,36 @@ function printSummary(outcomes: Outcome[]): boolean {
   return primaryOk;
 }
 
+/** `--bench N`: the faulty releases' times, as JSON and Markdown under bench/results. */
+function writeStackBench(config: ReleaseConfig, outcomes: Outcome[]): void {
+  const times: FaultyReleaseTimes[] = outcomes
+    .filter((outcome) => outcome.expected === 'rolledBack')
+    .map(({ version, result, load, rollback }) => ({
+      version,
+      outcome: result.outcome,
+      firstBadAnswerAt: load.byVersion[version]?.firstErrorAt ?? null,
+      firstFailedCheckAt: rollback && result.detectionMs !== null ? rollback.decisionAt - result.detectionMs : null,
+      decisionAt: rollback?.decisionAt ?? null,
+      routerReturnedAt: rollback?.routerReturnedAt ?? null,
+      lastBadAnswerAt: rollback?.lastResponseAt ?? null,
+    }));
+  const healthy = outcomes.find((outcome) => outcome.expected === 'promoted' && outcome.result.outcome === 'promoted');
+  const settings = {
+    intervalMs: durationMs(config.analysis.interval),
+    scrapeIntervalMs: SCRAPE_INTERVAL_MS,
+    threshold: config.analysis.threshold,
+    steps: weightSchedule(config.analysis).filter((weight) => weight < 100).length,
+  };
+  const report = stackBenchReport(settings, times, healthy ? healthy.result.totalMs : null);
+  const measuredAt = new Date().toISOString();
+  mkdirSync(BENCH_RESULTS, { recursive: true });
+  writeFileSync(path.join(BENCH_RESULTS, 'local-stack.json'), `${JSON.stringify({ measuredAt, ...report }, null, 2)}\n`);
+  const markdown = stackBenchMarkdown(report, measuredAt);
+  writeFileSync(path.join(BENCH_RESULTS, 'LOCAL-STACK.md'), markdown);
+  out(`\n${markdown}`);
+  out('written: bench/results/local-stack.json, bench/results/LOCAL-STACK.md');
+}
+
 /** A release left running by an interrupted demo ran on a stack that is gone: it is ended. */
 async function endLeftoverRelease(client: Client, config: ReleaseConfig): Promise<void> {
   const handle = client.workflow.getHandle(releaseWorkflowId(config.service.namespace, config.service.name));
@@ -208,6 +254,8 @@ async function endLeftoverRelease(client: Client, config: ReleaseConfig): Promis
 
 async function main(): Promise<number> {
   const keep = process.argv.includes('--keep');
+  const benchCount = benchCountOf(process.argv);
+  const releases = releasesToRun(benchCount);
   const verbose = process.argv.includes('--verbose');
   const config = loadConfigFile(CONFIG_FILE);
   const split = { namespace: config.service.namespace, router: config.traffic.traefikService, primaryService: config.traffic.primaryService, canaryService: config.traffic.canaryService };
@@ -299,7 +347,7 @@ async function main(): Promise<number> {
 
     const outcomes: Outcome[] = [];
     let primaryVersion = SERVING_VERSION;
-    for (const release of RELEASES) {
+    for (const release of releases) {
       out(`\n▶ canary of ${config.service.namespace}/${config.service.name} ${release.version} (${release.label}; serving ${primaryVersion}); steps every ${config.analysis.interval}`);
       load.reset();
       applied.length = 0;
@@ -329,8 +377,9 @@ async function main(): Promise<number> {
     }
 
     const trafficOk = printSummary(outcomes);
+    if (benchCount !== null) writeStackBench(config, outcomes);
     const asExpected = outcomes.every((outcome) => outcome.result.outcome === outcome.expected);
-    out(asExpected && trafficOk ? '\nBoth releases ended as expected, and every request to the primary was served.' : '\nUNEXPECTED: see the lines marked ✗ above.');
+    out(asExpected && trafficOk ? `\n${outcomes.length === 2 ? 'Both releases' : `All ${outcomes.length} releases`} ended as expected, and every request to the primary was served.` : '\nUNEXPECTED: see the lines marked ✗ above.');
     if (keep) {
       out(`\n--keep: Temporal (${address}), the worker, the local stack and the load generator keep running.`);
       out(`  Traefik entry:  curl -si ${entryUrl} | grep x-version`);

@@ -40,6 +40,8 @@ export interface VersionCounts {
   serverErrors: number;
   byStatus: Record<string, number>;
   firstAt: number;
+  /** When the first 5xx of this version arrived: the first bad sample Traefik's metrics can count. */
+  firstErrorAt: number | null;
   lastAt: number;
   lastSentAt: number;
 }
@@ -150,9 +152,12 @@ export class LoadGenerator {
     if (response.status === 0) counts.failed += 1;
     const status = String(response.status);
     counts.byStatus[status] = (counts.byStatus[status] ?? 0) + 1;
-    const version = (counts.byVersion[response.version] ??= { total: 0, serverErrors: 0, byStatus: {}, firstAt: response.at, lastAt: response.at, lastSentAt: response.sentAt });
+    const version = (counts.byVersion[response.version] ??= { total: 0, serverErrors: 0, byStatus: {}, firstAt: response.at, firstErrorAt: null, lastAt: response.at, lastSentAt: response.sentAt });
     version.total += 1;
-    if (response.status >= 500) version.serverErrors += 1;
+    if (response.status >= 500) {
+      version.serverErrors += 1;
+      version.firstErrorAt ??= response.at;
+    }
     version.byStatus[status] = (version.byStatus[status] ?? 0) + 1;
     version.lastAt = Math.max(version.lastAt, response.at);
     version.lastSentAt = Math.max(version.lastSentAt, response.sentAt);
