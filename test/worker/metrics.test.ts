@@ -109,7 +109,9 @@ describe('the worker\'s own metrics (DOCUTAG_METRICS_PORT)', () => {
 
     // The Temporal SDK's own metrics on the same endpoint, with its prefix and snake_case labels.
     expect(value(after, 'temporal_workflow_completed', { workflow_type: 'release', task_queue: 'docutag-release', namespace: 'default' })).toBeGreaterThanOrEqual(2);
-    expect(value(after, 'temporal_activity_execution_latency_count', { activity_type: 'setWeights', task_queue: 'docutag-release' })).toBeGreaterThanOrEqual(4);
+    expect(value(after, 'temporal_activity_execution_latency_count', { activity_type: 'queryChecks', task_queue: 'docutag-release' })).toBeGreaterThanOrEqual(4);
+    // Weight changes are local activities (they run inside the workflow task).
+    expect(value(after, 'temporal_local_activity_execution_latency_count', { activity_type: 'setWeights', task_queue: 'docutag-release' })).toBeGreaterThanOrEqual(4);
     expect(workerErr).not.toMatch(/error/i);
   });
 
