@@ -205,12 +205,13 @@ describe('createProcessRunner', () => {
   test('kills a command that runs past its timeout and says so', async () => {
     const started = Date.now();
 
-    const result = await createProcessRunner().run({ command: process.execPath, args: ['-e', 'process.stdout.write("started\\n"); setTimeout(() => {}, 30000)'], timeoutMs: 300 });
+    // 3 s: long enough for node to start and print on a busy machine, far below the command's 60 s.
+    const result = await createProcessRunner().run({ command: process.execPath, args: ['-e', 'process.stdout.write("started\\n"); setTimeout(() => {}, 60000)'], timeoutMs: 3000 });
 
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(Date.now() - started).toBeLessThan(30_000);
     expect(result.exitCode).not.toBe(0);
     expect(result.stdout).toBe('started\n');
-    expect(result.stderr).toContain('killed after 300ms');
+    expect(result.stderr).toContain('killed after 3000ms');
   });
 
   test('kills a helm call that hangs past its timeout', async () => {
