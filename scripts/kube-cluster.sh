@@ -153,9 +153,12 @@ start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$kube
 start kube-scheduler "$bin/kube-scheduler" --kubeconfig "$kubeconfig" \
   --authentication-kubeconfig "$kubeconfig" --authorization-kubeconfig "$kubeconfig" \
   --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false
+# --node-lease-duration-seconds: kwok given only Stages in --config renews no node lease without it,
+# and the node-lifecycle controller marks the node NotReady (and its pods not Ready) after 50 s.
 start kwok "$bin/kwok" --kubeconfig "$kubeconfig" --config "$root/test/cluster/kwok-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-  --server-address "127.0.0.1:$kwok_port" --node-ip 127.0.0.1 --cidr 10.244.0.1/24
+  --server-address "127.0.0.1:$kwok_port" --node-ip 127.0.0.1 --cidr 10.244.0.1/24 \
+  --node-lease-duration-seconds 40
 
 kubectl() { "$bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 kubectl apply -f - >/dev/null <<'EOF'
