@@ -6,6 +6,7 @@
 # ($HELM_CACHE_DIR, default ~/.cache/docutag-release: a fresh clone, as CI makes, then needs no
 # rebuild), else `go install helm.sh/helm/v3/cmd/helm@v$HELM_VERSION` (helm's go.mod has no
 # replace lines) with Go's caches in ~/.cache/docutag-release/go unless GOMODCACHE / GOCACHE say otherwise.
+# The first build took 3 min 45 s (nice 19, other test suites running); the binary is 59 MB.
 # helm 3, not 4: the adapter drives helm 3's flags and JSON (`helm status -o json`, `history -o json`),
 # which is what DocuTag's deploy script and clusters run today.
 set -euo pipefail
