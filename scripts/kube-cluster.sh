@@ -2,7 +2,8 @@
 # A local Kubernetes cluster for the cluster tests: a real API server, kwok playing node and pods.
 #   scripts/kube-cluster.sh run [DIR]   start it in DIR (default .data/kube-cluster, emptied first),
 #                                       print `ready <kubeconfig>` when it serves, stay in the
-#                                       foreground; SIGINT / SIGTERM stop every process it started
+#                                       foreground; SIGINT / SIGTERM stop every process it started,
+#                                       SIGUSR1 / SIGUSR2 stop / start the API server alone (an outage)
 #
 # What runs, all on 127.0.0.1 (no container runtime, no kubelet): etcd, kube-apiserver (client-cert
 # and ServiceAccount-token authentication, RBAC), kube-controller-manager (Deployments, ReplicaSets,
@@ -60,9 +61,11 @@ start() {
 }
 
 # Fails (with the component's log tail) if a component has exited.
+apiserver_stopped=false
 check_alive() {
   local i
   for i in "${!pids[@]}"; do
+    if [ "$apiserver_stopped" = true ] && [ "$i" = "${apiserver_index:-}" ]; then continue; fi
     if ! kill -0 "${pids[i]}" 2>/dev/null; then
       echo "kube-cluster: ${names[i]} exited; the end of $dir/logs/${names[i]}.log:" >&2
       tail -20 "$dir/logs/${names[i]}.log" >&2
@@ -134,15 +137,19 @@ start etcd "$bin/etcd" --name local --data-dir "$dir/etcd" \
 wait_for etcd 30 curl -fsS "http://127.0.0.1:$etcd_port/health"
 say "etcd serves on 127.0.0.1:$etcd_port"
 
-start kube-apiserver "$bin/kube-apiserver" \
-  --etcd-servers "http://127.0.0.1:$etcd_port" \
-  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" --cert-dir "$pki" \
-  --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt" \
-  --service-account-issuer https://kubernetes.default.svc.cluster.local \
-  --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-  --service-cluster-ip-range 10.96.0.0/16 --authorization-mode Node,RBAC \
+apiserver_args=(
+  --etcd-servers "http://127.0.0.1:$etcd_port"
+  --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" --cert-dir "$pki"
+  --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" --client-ca-file "$pki/ca.crt"
+  --service-account-issuer https://kubernetes.default.svc.cluster.local
+  --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key"
+  --service-cluster-ip-range 10.96.0.0/16 --authorization-mode Node,RBAC
   --endpoint-reconciler-type none --enable-priority-and-fairness=false --profiling=false
-wait_for kube-apiserver 90 curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "https://127.0.0.1:$api_port/readyz"
+)
+start kube-apiserver "$bin/kube-apiserver" "${apiserver_args[@]}"
+apiserver_index=$((${#pids[@]} - 1))
+apiserver_ready() { curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "https://127.0.0.1:$api_port/readyz"; }
+wait_for kube-apiserver 90 apiserver_ready
 say "kube-apiserver serves on https://127.0.0.1:$api_port"
 
 start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$kubeconfig" \
@@ -199,7 +206,34 @@ say "node kwok-node-0 Ready, controllers running"
 touch "$dir/ready"
 echo "ready $kubeconfig"
 
+# An outage on demand (the cluster tests' "API server away mid-release"): SIGUSR1 stops the API
+# server, SIGUSR2 starts it again on the same port and data; each prints a line when done.
+# etcd, the controllers and kwok stay up and reconnect.
+stop_apiserver() {
+  local pid=${pids[apiserver_index]}
+  [ "$apiserver_stopped" = false ] || { echo "apiserver stopped"; return; }
+  apiserver_stopped=true
+  # SIGKILL, as a crash: on SIGTERM the API server drains its watches for up to 10 s first.
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  say "kube-apiserver stopped"
+  echo "apiserver stopped"
+}
+start_apiserver() {
+  [ "$apiserver_stopped" = true ] || { echo "apiserver started"; return; }
+  "$bin/kube-apiserver" "${apiserver_args[@]}" >>"$dir/logs/kube-apiserver.log" 2>&1 &
+  pids[apiserver_index]=$!
+  apiserver_stopped=false
+  wait_for kube-apiserver 90 apiserver_ready
+  say "kube-apiserver serves again"
+  echo "apiserver started"
+}
+trap stop_apiserver USR1
+trap start_apiserver USR2
+
 while true; do
   check_alive
-  sleep 1
+  # `wait` (unlike a foreground sleep) returns as soon as a trapped signal arrives.
+  sleep 1 &
+  wait $! 2>/dev/null || true
 done

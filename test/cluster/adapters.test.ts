@@ -3,7 +3,8 @@
  * kube-apiserver, controller-manager, scheduler, kwok; Traefik's CRDs), authenticated as the
  * ServiceAccount of deploy/chart, so its Role is proven to suffice: HelmDeployer with the real helm
  * on examples/chart (install, upgrade, test passing and failing, rollback, uninstall),
- * KubernetesReadiness on the chart's Deployment, and TraefikTrafficRouter on a real TraefikService.
+ * KubernetesReadiness on the chart's Deployment, and TraefikTrafficRouter on a real TraefikService;
+ * then the API server is stopped for 20 s and started again.
  */
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -82,8 +83,9 @@ describe('the charts', () => {
   });
 });
 
+const deployer = () => new HelmDeployer({ runner: workerRunner(), helmBin: cluster.helmBin });
+
 describe('HelmDeployer with the real helm, as the worker ServiceAccount', () => {
-  const deployer = () => new HelmDeployer({ runner: workerRunner(), helmBin: cluster.helmBin });
   const release = 'shop-web';
 
   test('installs examples/chart: revision 1 runs the version, its Deployment is ready, its Service is named after the release', async () => {
@@ -148,8 +150,12 @@ describe('HelmDeployer with the real helm, as the worker ServiceAccount', () => 
   });
 });
 
+const split: TrafficSplit = { namespace: SHOP, router: 'web', primaryService: 'web', canaryService: 'web-canary' };
+
+const weightsInApi = async () =>
+  JSON.parse(await cluster.kubectl(['get', 'traefikservice', 'web', '--namespace', SHOP, '-o', 'jsonpath={.spec.weighted.services}'])) as { name: string; weight: number }[];
+
 describe('TraefikTrafficRouter on a real TraefikService, as the worker ServiceAccount', () => {
-  const split: TrafficSplit = { namespace: SHOP, router: 'web', primaryService: 'web', canaryService: 'web-canary' };
 
   beforeAll(async () => {
     await cluster.apply(
@@ -169,9 +175,6 @@ describe('TraefikTrafficRouter on a real TraefikService, as the worker ServiceAc
       }),
     );
   });
-
-  const weightsInApi = async () =>
-    JSON.parse(await cluster.kubectl(['get', 'traefikservice', 'web', '--namespace', SHOP, '-o', 'jsonpath={.spec.weighted.services}'])) as { name: string; weight: number }[];
 
   test('sets each step weight; the weights read back from the API server match', async () => {
     const router = new TraefikTrafficRouter(workerKubeConfig().makeApiClient(k8s.CustomObjectsApi));
@@ -223,4 +226,32 @@ describe('TraefikTrafficRouter on a real TraefikService, as the worker ServiceAc
     const elsewhere = await failure(router.getWeights({ split: { ...split, namespace: 'default' } }));
     expect(elsewhere.message).toMatch(/HTTP 403: .*forbidden/);
   });
+});
+
+describe('the API server away for 20 s', () => {
+  test('readiness keeps polling through the outage, a weight change fails with a clear error and lands when retried after it, nothing written before is lost', async () => {
+    const release = 'shop-outage';
+    await deployer().install({ target: demoTarget(), release, version: '1.0.0' });
+    const router = new TraefikTrafficRouter(workerKubeConfig().makeApiClient(k8s.CustomObjectsApi));
+    await router.setWeights({ split, weights: { primaryWeight: 90, canaryWeight: 10 } });
+
+    await cluster.stopApiServer();
+    const stoppedAt = Date.now();
+    const progress: string[] = [];
+    const readiness = new KubernetesReadiness(workerKubeConfig().makeApiClient(k8s.AppsV1Api), 500).waitReady({ namespace: SHOP, name: release, timeoutMs: 120_000, onProgress: (detail) => progress.push(detail) });
+    const refused = await failure(router.setWeights({ split, weights: { primaryWeight: 75, canaryWeight: 25 } }));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 20_000 - (Date.now() - stoppedAt))));
+    await cluster.startApiServer();
+    await readiness;
+
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(20_000);
+    expect(refused.message).toMatch(/^TraefikService shop\/web get error: .*ECONNREFUSED/);
+    expect(progress.some((detail) => /ECONNREFUSED/.test(detail))).toBe(true);
+    await expect(router.getWeights({ split })).resolves.toEqual({ primaryWeight: 90, canaryWeight: 10 });
+    await expect(router.setWeights({ split, weights: { primaryWeight: 75, canaryWeight: 25 } })).resolves.toEqual({ changed: true });
+    expect((await weightsInApi()).map((service) => service.weight)).toEqual([75, 25]);
+    // The controllers' watches come back with client-go's backoff (up to ~40 s here): give helm --wait room.
+    const upgraded = await deployer().install({ target: { ...demoTarget(), timeoutMs: 120_000 }, release, version: '1.1.0' });
+    expect(upgraded).toEqual({ release, revision: 2, version: '1.1.0', status: 'deployed' });
+  }, 240_000);
 });

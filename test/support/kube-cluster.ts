@@ -41,6 +41,8 @@ export class LocalKubeCluster {
     readonly helmBin: string,
     private readonly child: ChildProcess,
     private readonly exited: Promise<number | null>,
+    /** Everything the script printed (stdout and stderr). */
+    private readonly output: { text: string },
   ) {
     this.adminKubeconfig = path.join(dir, 'admin.kubeconfig');
     this.helmHome = path.join(dir, 'helm');
@@ -56,24 +58,24 @@ export class LocalKubeCluster {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, KUBE_BIN_DIR: tools.binDir },
     });
-    let output = '';
+    const output = { text: '' };
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the local cluster did not start within ${START_TIMEOUT_MS}ms:\n${output.slice(-3000)}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(() => reject(new Error(`the local cluster did not start within ${START_TIMEOUT_MS}ms:\n${output.text.slice(-3000)}`)), START_TIMEOUT_MS);
       child.stdout!.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (/^ready /m.test(output)) {
+        output.text += chunk.toString();
+        if (/^ready /m.test(output.text)) {
           clearTimeout(timer);
           resolve();
         }
       });
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (output.text += chunk.toString()));
       void exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`the local cluster exited (${code}) before it was ready:\n${output.slice(-3000)}`));
+        reject(new Error(`the local cluster exited (${code}) before it was ready:\n${output.text.slice(-3000)}`));
       });
     });
-    const cluster = new LocalKubeCluster(dir, tools.binDir, tools.helmBin, child, exited);
+    const cluster = new LocalKubeCluster(dir, tools.binDir, tools.helmBin, child, exited, output);
     try {
       await ready;
     } catch (error) {
@@ -82,6 +84,27 @@ export class LocalKubeCluster {
     }
     cluster.startMs = Date.now() - started;
     return cluster;
+  }
+
+  /** Kills the API server (as a crash); etcd, the controllers and kwok stay up. Resolves once it is gone. */
+  stopApiServer(): Promise<void> {
+    return this.signalAndAwait('SIGUSR1', 'apiserver stopped');
+  }
+
+  /** Starts the API server again on the same port and data; resolves once it serves (/readyz). */
+  startApiServer(): Promise<void> {
+    return this.signalAndAwait('SIGUSR2', 'apiserver started');
+  }
+
+  private async signalAndAwait(signal: NodeJS.Signals, line: string): Promise<void> {
+    const count = () => this.output.text.split('\n').filter((printed) => printed === line).length;
+    const before = count();
+    this.child.kill(signal);
+    const deadline = Date.now() + 120_000;
+    while (count() === before) {
+      if (Date.now() > deadline || this.child.exitCode !== null) throw new Error(`the local cluster did not answer ${signal} with "${line}":\n${this.output.text.slice(-2000)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Stops every process of the cluster (SIGTERM, then SIGKILL after 15 s) and removes its directory. */
