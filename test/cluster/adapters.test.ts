@@ -33,11 +33,7 @@ beforeAll(async () => {
   cluster = await LocalKubeCluster.start(tools);
   await cluster.createNamespace(SHOP);
   await cluster.createNamespace(WORKER_NAMESPACE);
-  // The worker's own chart, installed by the admin as an operator would: its pod never runs here
-  // (kwok plays it), but its ServiceAccount, Roles and RoleBindings are real.
-  const install = await cluster.helm(['install', WORKER_RELEASE, path.join(ROOT, 'deploy/chart'), '--namespace', WORKER_NAMESPACE, '--set', `rbac.namespaces={${SHOP}}`, '--wait', '--timeout', '60s']);
-  if (install.exitCode !== 0) throw new Error(`helm install deploy/chart failed: ${install.stderr}`);
-  workerKubeconfig = await cluster.serviceAccountKubeconfig(WORKER_NAMESPACE, WORKER_RELEASE);
+  workerKubeconfig = await cluster.installWorkerChart({ namespace: WORKER_NAMESPACE, release: WORKER_RELEASE, namespaces: [SHOP] });
 }, START_TIMEOUT_MS);
 
 afterAll(async () => {

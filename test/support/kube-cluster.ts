@@ -186,6 +186,17 @@ export class LocalKubeCluster {
     return file;
   }
 
+  /**
+   * Installs deploy/chart (the worker's chart) as an operator would, with its Role in `namespaces`,
+   * and returns a kubeconfig holding its ServiceAccount's token. The worker pod never runs here (kwok
+   * plays it); its ServiceAccount, Roles and RoleBindings are real.
+   */
+  async installWorkerChart({ namespace, release, namespaces }: { namespace: string; release: string; namespaces: string[] }): Promise<string> {
+    const install = await this.helm(['install', release, path.join(ROOT, 'deploy/chart'), '--namespace', namespace, '--set', `rbac.namespaces={${namespaces.join(',')}}`, '--wait', '--timeout', '60s']);
+    if (install.exitCode !== 0) throw new Error(`helm install deploy/chart failed: ${install.stderr}`);
+    return this.serviceAccountKubeconfig(namespace, release);
+  }
+
   /** The environment helm runs with: this cluster's kubeconfig and a private helm home. */
   helmEnv(kubeconfig = this.adminKubeconfig): NodeJS.ProcessEnv {
     return {
