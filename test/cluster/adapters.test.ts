@@ -1,0 +1,253 @@
+/*
+ * The worker's Kubernetes adapters against a real API server (test/support/kube-cluster.ts: etcd,
+ * kube-apiserver, controller-manager, scheduler, kwok; Traefik's CRDs), authenticated as the
+ * ServiceAccount of deploy/chart, so its Role is proven to suffice: HelmDeployer with the real helm
+ * on examples/chart (install, upgrade, test passing and failing, rollback, uninstall),
+ * KubernetesReadiness on the chart's Deployment, and TraefikTrafficRouter on a real TraefikService;
+ * then the API server is stopped for 20 s and started again.
+ */
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { createProcessRunner, type CommandRunner } from '../../src/activities/adapters/command-runner';
+import { HelmDeployer } from '../../src/activities/adapters/helm-deployer';
+import { KubernetesReadiness } from '../../src/activities/adapters/kubernetes-readiness';
+import { TraefikTrafficRouter, type CustomObjectsClient } from '../../src/activities/adapters/traefik-router';
+import type { HelmTarget, TrafficSplit } from '../../src/activities/ports';
+import { LocalKubeCluster, provideClusterTools, ROOT, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
+
+const SHOP = 'shop';
+const WORKER_NAMESPACE = 'docutag-system';
+/** deploy/chart's release; its ServiceAccount and Role are named after it. */
+const WORKER_RELEASE = 'docutag-release';
+
+let tools: ReturnType<typeof provideClusterTools>;
+let cluster: LocalKubeCluster;
+/** The worker's ServiceAccount token, bound by deploy/chart's Role in namespace shop only. */
+let workerKubeconfig: string;
+
+beforeAll(() => {
+  tools = provideClusterTools();
+}, TOOLS_TIMEOUT_MS);
+
+beforeAll(async () => {
+  cluster = await LocalKubeCluster.start(tools);
+  await cluster.createNamespace(SHOP);
+  await cluster.createNamespace(WORKER_NAMESPACE);
+  workerKubeconfig = await cluster.installWorkerChart({ namespace: WORKER_NAMESPACE, release: WORKER_RELEASE, namespaces: [SHOP] });
+}, START_TIMEOUT_MS);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+/** helm runs with the worker's kubeconfig, the way the worker runs it (KUBECONFIG). */
+function workerRunner(): CommandRunner {
+  const runner = createProcessRunner();
+  return { run: (args) => runner.run({ ...args, env: cluster.helmEnv(workerKubeconfig) }) };
+}
+
+function workerKubeConfig(): k8s.KubeConfig {
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(workerKubeconfig);
+  return config;
+}
+
+const demoTarget = (set: HelmTarget['set'] = {}): HelmTarget => ({
+  namespace: SHOP,
+  chart: path.join(ROOT, 'examples/chart'),
+  valuesFiles: [],
+  versionValue: 'version',
+  set,
+  timeoutMs: 60_000,
+});
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('the charts', () => {
+  test('helm lint passes on examples/chart and deploy/chart', async () => {
+    for (const chart of ['examples/chart', 'deploy/chart']) {
+      const lint = await cluster.helm(['lint', '--strict', path.join(ROOT, chart)]);
+      expect({ chart, exitCode: lint.exitCode, output: lint.stdout + lint.stderr }).toEqual({ chart, exitCode: 0, output: expect.stringContaining('1 chart(s) linted, 0 chart(s) failed') });
+    }
+  });
+});
+
+const deployer = () => new HelmDeployer({ runner: workerRunner(), helmBin: cluster.helmBin });
+
+describe('HelmDeployer with the real helm, as the worker ServiceAccount', () => {
+  const release = 'shop-web';
+
+  test('installs examples/chart: revision 1 runs the version, its Deployment is ready, its Service is named after the release', async () => {
+    const installed = await deployer().install({ target: demoTarget(), release, version: '1.0.0' });
+
+    expect(installed).toEqual({ release, revision: 1, version: '1.0.0', status: 'deployed' });
+    await new KubernetesReadiness(workerKubeConfig().makeApiClient(k8s.AppsV1Api), 200).waitReady({ namespace: SHOP, name: release, timeoutMs: 30_000 });
+    const service = JSON.parse(await cluster.kubectl(['get', 'service', release, '--namespace', SHOP, '-o', 'json'])) as { spec: { ports: { port: number }[] } };
+    expect(service.spec.ports[0].port).toBe(80);
+  });
+
+  test('upgrades to a new version: revision 2 rolls the Deployment to it, helm history lists both', async () => {
+    const upgraded = await deployer().install({ target: demoTarget(), release, version: '1.1.0' });
+
+    expect(upgraded).toEqual({ release, revision: 2, version: '1.1.0', status: 'deployed' });
+    const env = JSON.parse(await cluster.kubectl(['get', 'deployment', release, '--namespace', SHOP, '-o', 'jsonpath={.spec.template.spec.containers[0].env}'])) as { name: string; value: string }[];
+    expect(env).toContainEqual({ name: 'VERSION', value: '1.1.0' });
+    const history = await deployer().history({ target: demoTarget(), release, max: 10 });
+    expect(history.map(({ revision, status }) => ({ revision, status }))).toEqual([
+      { revision: 1, status: 'superseded' },
+      { revision: 2, status: 'deployed' },
+    ]);
+  });
+
+  test('helm test passes (the test pod ends Succeeded)', async () => {
+    const run = await deployer().test({ target: demoTarget(), release, timeoutMs: 60_000 });
+
+    expect(run).toEqual({ passed: true, output: expect.stringMatching(/shop-web-smoke-test[\s\S]*Succeeded/) });
+  });
+
+  test('helm test fails when the values ask for a failing test (the test pod ends Failed)', async () => {
+    const failing = await deployer().install({ target: demoTarget({ 'test.fail': 'true' }), release, version: '1.2.0' });
+    expect(failing.revision).toBe(3);
+
+    const run = await deployer().test({ target: demoTarget(), release, timeoutMs: 60_000 });
+
+    expect(run.passed).toBe(false);
+    expect(run.output).toMatch(/shop-web-smoke-test.*failed|phase.*Failed/i);
+  });
+
+  test('rolls back to the recorded revision: a new revision 4 runs its version, history says so', async () => {
+    const rolledBack = await deployer().rollback({ target: demoTarget(), release, revision: 2 });
+
+    expect(rolledBack).toEqual({ release, revision: 4, version: '1.1.0', status: 'deployed' });
+    const history = await deployer().history({ target: demoTarget(), release, max: 10 });
+    expect(history.at(-1)).toMatchObject({ revision: 4, status: 'deployed', description: 'Rollback to 2' });
+    expect(await deployer().test({ target: demoTarget(), release, timeoutMs: 60_000 })).toMatchObject({ passed: true });
+  });
+
+  test('uninstalls: the release, its Deployment and its Service are gone; describing it says not installed', async () => {
+    await deployer().uninstall({ target: demoTarget(), release });
+
+    await expect(deployer().describe({ target: demoTarget(), release })).resolves.toBeNull();
+    await expect(deployer().history({ target: demoTarget(), release, max: 10 })).resolves.toEqual([]);
+    expect(await cluster.kubectl(['get', 'deployments,services', '--namespace', SHOP, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name'])).toBe('');
+  });
+
+  test('a release outside the namespaces of deploy/chart Role is refused by the API server', async () => {
+    const error = await failure(deployer().install({ target: { ...demoTarget(), namespace: 'default' }, release: 'elsewhere', version: '1.0.0' }));
+
+    expect(error.message).toMatch(/forbidden/i);
+  });
+});
+
+const split: TrafficSplit = { namespace: SHOP, router: 'web', primaryService: 'web', canaryService: 'web-canary' };
+
+const weightsInApi = async () =>
+  JSON.parse(await cluster.kubectl(['get', 'traefikservice', 'web', '--namespace', SHOP, '-o', 'jsonpath={.spec.weighted.services}'])) as { name: string; weight: number }[];
+
+describe('TraefikTrafficRouter on a real TraefikService, as the worker ServiceAccount', () => {
+
+  beforeAll(async () => {
+    await cluster.apply(
+      JSON.stringify({
+        apiVersion: 'traefik.io/v1alpha1',
+        kind: 'TraefikService',
+        metadata: { name: 'web', namespace: SHOP },
+        spec: { weighted: { services: [{ name: 'web', port: 80, weight: 100 }, { name: 'web-canary', port: 80, weight: 0 }] } },
+      }),
+    );
+    await cluster.apply(
+      JSON.stringify({
+        apiVersion: 'traefik.io/v1alpha1',
+        kind: 'IngressRoute',
+        metadata: { name: 'web', namespace: SHOP },
+        spec: { entryPoints: ['web'], routes: [{ match: 'Host(`web.shop.test`)', kind: 'Rule', services: [{ name: 'web', kind: 'TraefikService' }] }] },
+      }),
+    );
+  });
+
+  test('sets each step weight; the weights read back from the API server match', async () => {
+    const router = new TraefikTrafficRouter(workerKubeConfig().makeApiClient(k8s.CustomObjectsApi));
+    for (const canaryWeight of [10, 25, 50, 100, 0]) {
+      await router.setWeights({ split, weights: { primaryWeight: 100 - canaryWeight, canaryWeight } });
+
+      expect(await weightsInApi()).toEqual([
+        { name: 'web', port: 80, weight: 100 - canaryWeight },
+        { name: 'web-canary', port: 80, weight: canaryWeight },
+      ]);
+      await expect(router.getWeights({ split })).resolves.toEqual({ primaryWeight: 100 - canaryWeight, canaryWeight });
+    }
+  });
+
+  test('a 409 conflict (someone else changed the TraefikService) is retried on the fresh object, keeping their change', async () => {
+    const api = workerKubeConfig().makeApiClient(k8s.CustomObjectsApi);
+    let replaces = 0;
+    const statuses: string[] = [];
+    const client: CustomObjectsClient = {
+      getNamespacedCustomObject: (param) => api.getNamespacedCustomObject(param),
+      async replaceNamespacedCustomObject(param) {
+        replaces += 1;
+        // Between the router's read and its write, an operator adds a label: the write's resourceVersion is stale.
+        if (replaces === 1) await cluster.kubectl(['label', 'traefikservice', 'web', '--namespace', SHOP, 'changed-by=operator']);
+        try {
+          const result = await api.replaceNamespacedCustomObject(param);
+          statuses.push('200');
+          return result;
+        } catch (error) {
+          statuses.push(String((error as { code?: number }).code));
+          throw error;
+        }
+      },
+    };
+
+    await expect(new TraefikTrafficRouter(client).setWeights({ split, weights: { primaryWeight: 70, canaryWeight: 30 } })).resolves.toEqual({ changed: true });
+
+    expect(statuses).toEqual(['409', '200']);
+    expect((await weightsInApi()).map((service) => service.weight)).toEqual([70, 30]);
+    expect(await cluster.kubectl(['get', 'traefikservice', 'web', '--namespace', SHOP, '-o', 'jsonpath={.metadata.labels.changed-by}'])).toBe('operator');
+  });
+
+  test('the worker ServiceAccount may not delete the TraefikService nor write TraefikServices elsewhere', async () => {
+    const api = workerKubeConfig().makeApiClient(k8s.CustomObjectsApi);
+    const deleting = await failure(api.deleteNamespacedCustomObject({ group: 'traefik.io', version: 'v1alpha1', plural: 'traefikservices', namespace: SHOP, name: 'web' }));
+    expect((deleting as { code?: number }).code).toBe(403);
+
+    const router = new TraefikTrafficRouter(api);
+    const elsewhere = await failure(router.getWeights({ split: { ...split, namespace: 'default' } }));
+    expect(elsewhere.message).toMatch(/HTTP 403: .*forbidden/);
+  });
+});
+
+describe('the API server away for 20 s', () => {
+  test('readiness keeps polling through the outage, a weight change fails with a clear error and lands when retried after it, nothing written before is lost', async () => {
+    const release = 'shop-outage';
+    await deployer().install({ target: demoTarget(), release, version: '1.0.0' });
+    const router = new TraefikTrafficRouter(workerKubeConfig().makeApiClient(k8s.CustomObjectsApi));
+    await router.setWeights({ split, weights: { primaryWeight: 90, canaryWeight: 10 } });
+
+    await cluster.stopApiServer();
+    const stoppedAt = Date.now();
+    const progress: string[] = [];
+    const readiness = new KubernetesReadiness(workerKubeConfig().makeApiClient(k8s.AppsV1Api), 500).waitReady({ namespace: SHOP, name: release, timeoutMs: 120_000, onProgress: (detail) => progress.push(detail) });
+    const refused = await failure(router.setWeights({ split, weights: { primaryWeight: 75, canaryWeight: 25 } }));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 20_000 - (Date.now() - stoppedAt))));
+    await cluster.startApiServer();
+    await readiness;
+
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(20_000);
+    expect(refused.message).toMatch(/^TraefikService shop\/web get error: .*ECONNREFUSED/);
+    expect(progress.some((detail) => /ECONNREFUSED/.test(detail))).toBe(true);
+    await expect(router.getWeights({ split })).resolves.toEqual({ primaryWeight: 90, canaryWeight: 10 });
+    await expect(router.setWeights({ split, weights: { primaryWeight: 75, canaryWeight: 25 } })).resolves.toEqual({ changed: true });
+    expect((await weightsInApi()).map((service) => service.weight)).toEqual([75, 25]);
+    // The controllers' watches come back with client-go's backoff (up to ~40 s here): give helm --wait room.
+    const upgraded = await deployer().install({ target: { ...demoTarget(), timeoutMs: 120_000 }, release, version: '1.1.0' });
+    expect(upgraded).toEqual({ release, revision: 2, version: '1.1.0', status: 'deployed' });
+  }, 240_000);
+});

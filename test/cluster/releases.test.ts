@@ -1,0 +1,210 @@
+/*
+ * Whole releases of examples/chart on the local cluster (test/support/kube-cluster.ts): the real
+ * Temporal dev server (jest globalSetup), a worker in-process with the Kubernetes adapters of
+ * `docutag-release worker` (real helm, real API server, deploy/chart's ServiceAccount token), and
+ * the Prometheus and Slack stand-ins for the metrics and the messages (real traffic is the local
+ * stack's job). Checks what a person would check with helm and kubectl afterwards.
+ */
+import path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { Client, Connection } from '@temporalio/client';
+import { Runtime, type Worker } from '@temporalio/worker';
+import { startReleaseWorkflow } from '../../src/client/commands/start';
+import { parseConfig, type ConfigInput, type ReleaseConfig } from '../../src/config';
+import { createKubernetesAdapters } from '../../src/worker/adapters';
+import { readWorkerEnv } from '../../src/worker/environment';
+import { createReleaseWorker } from '../../src/worker/worker';
+import type { ReleaseResult } from '../../src/workflows/types';
+import { testAddress, workflowBundle } from '../support/harness';
+import { LocalKubeCluster, provideClusterTools, ROOT, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
+import { FakePrometheus, FakeSlack } from '../support/stand-ins';
+
+const SHOP = 'shop';
+
+let tools: ReturnType<typeof provideClusterTools>;
+let cluster: LocalKubeCluster;
+const prometheus = new FakePrometheus();
+const slack = new FakeSlack();
+let client: Client;
+let connection: Connection;
+let worker: Worker | undefined;
+let workerRun: Promise<void> | undefined;
+let closeWorker: (() => Promise<void>) | undefined;
+let adminCustomObjects: k8s.CustomObjectsApi;
+const savedEnv = { ...process.env };
+
+beforeAll(() => {
+  tools = provideClusterTools();
+}, TOOLS_TIMEOUT_MS);
+
+beforeAll(async () => {
+  cluster = await LocalKubeCluster.start(tools);
+  await cluster.createNamespace(SHOP);
+  await cluster.createNamespace('docutag-system');
+  const workerKubeconfig = await cluster.installWorkerChart({ namespace: 'docutag-system', release: 'docutag-release', namespaces: [SHOP] });
+  await Promise.all([prometheus.start(), slack.start()]);
+  // helm, as the worker runs it, reads KUBECONFIG and its home directories from the environment.
+  Object.assign(process.env, cluster.helmEnv(workerKubeconfig));
+  const env = { ...process.env, TEMPORAL_ADDRESS: testAddress(), TEMPORAL_NAMESPACE: 'default', HELM_BIN: cluster.helmBin, PROMETHEUS_URL: prometheus.url, SLACK_WEBHOOK_URL: slack.url };
+  try {
+    Runtime.install({ shutdownSignals: [], logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => console.error(message) } as never });
+  } catch {
+    // already installed in this jest worker
+  }
+  const created = await createReleaseWorker({ deps: createKubernetesAdapters(readWorkerEnv(env), () => {}), env, workerOptions: { workflowBundle: await workflowBundle() } });
+  worker = created.worker;
+  closeWorker = created.close;
+  workerRun = worker.run();
+  connection = await Connection.connect({ address: testAddress() });
+  client = new Client({ connection });
+  const admin = new k8s.KubeConfig();
+  admin.loadFromFile(cluster.adminKubeconfig);
+  adminCustomObjects = admin.makeApiClient(k8s.CustomObjectsApi);
+}, START_TIMEOUT_MS);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await closeWorker?.();
+  await connection?.close();
+  await Promise.all([prometheus.stop(), slack.stop()]);
+  await cluster?.stop();
+  for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+  Object.assign(process.env, savedEnv);
+});
+
+let serviceCounter = 0;
+/** A fresh service of examples/chart: its primary installed at `version` and its TraefikService at 100/0. */
+async function service(overrides: Partial<ConfigInput> = {}, version = '1.0.0'): Promise<ReleaseConfig> {
+  serviceCounter += 1;
+  const name = `web${serviceCounter}`;
+  const config = parseConfig({
+    service: { name, namespace: SHOP },
+    helm: { chart: path.join(ROOT, 'examples/chart'), versionValue: 'version', timeout: '60s' },
+    analysis: { interval: '1s', threshold: 2, stepWeight: 25 },
+    webhooks: { helmTests: { enabled: true, timeout: '30s' } },
+    alerts: { slack: { enabled: true, channel: '#production-deploys' } },
+    ...overrides,
+  } as ConfigInput);
+  const install = await cluster.helm(['upgrade', '--install', name, path.join(ROOT, 'examples/chart'), '--namespace', SHOP, '--set-string', `version=${version}`, '--wait', '--timeout', '60s']);
+  if (install.exitCode !== 0) throw new Error(`installing the primary failed: ${install.stderr}`);
+  await cluster.apply(
+    JSON.stringify({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'TraefikService',
+      metadata: { name, namespace: SHOP },
+      spec: { weighted: { services: [{ name, port: 80, weight: 100 }, { name: `${name}-canary`, port: 80, weight: 0 }] } },
+    }),
+  );
+  return config;
+}
+
+/** The canary weights the API server held while `run` ran, each change once (read every 50 ms). */
+async function watchCanaryWeights<T>(config: ReleaseConfig, run: () => Promise<T>): Promise<{ result: T; weights: number[] }> {
+  const weights: number[] = [];
+  let done = false;
+  const poll = (async () => {
+    while (!done) {
+      const object = (await adminCustomObjects.getNamespacedCustomObject({ group: 'traefik.io', version: 'v1alpha1', plural: 'traefikservices', namespace: SHOP, name: config.traffic.traefikService })) as {
+        spec: { weighted: { services: { name: string; weight: number }[] } };
+      };
+      const canary = object.spec.weighted.services.find((entry) => entry.name === config.traffic.canaryService)?.weight ?? 0;
+      if (weights.at(-1) !== canary) weights.push(canary);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  try {
+    return { result: await run(), weights };
+  } finally {
+    done = true;
+    await poll;
+  }
+}
+
+async function release(config: ReleaseConfig, version: string): Promise<ReleaseResult> {
+  const handle = await startReleaseWorkflow(client, { config, version });
+  return (await handle.result()) as ReleaseResult;
+}
+
+interface HelmHistoryEntry {
+  revision: number;
+  status: string;
+  description: string;
+}
+
+async function helmHistory(name: string): Promise<HelmHistoryEntry[]> {
+  const history = await cluster.helm(['history', name, '--namespace', SHOP, '--output', 'json']);
+  if (history.exitCode !== 0) return [];
+  return (JSON.parse(history.stdout) as HelmHistoryEntry[]).map(({ revision, status, description }) => ({ revision, status, description }));
+}
+
+async function deployedVersion(name: string): Promise<string> {
+  const values = await cluster.helm(['get', 'values', name, '--namespace', SHOP, '--output', 'json']);
+  return (JSON.parse(values.stdout) as { version: string }).version;
+}
+
+describe('releases of examples/chart on the local cluster', () => {
+  test('canary promoted: weights 25, 50, 75, 100 read back from the API, then the primary upgraded to revision 2, the canary release gone, 100/0', async () => {
+    const config = await service();
+
+    const { result, weights } = await watchCanaryWeights(config, () => release(config, '1.1.0'));
+
+    expect(result.outcome).toBe('promoted');
+    expect(weights.filter((weight) => weight > 0)).toEqual([25, 50, 75, 100]);
+    expect(weights.at(-1)).toBe(0);
+    expect(await helmHistory(config.helm.releases.primary)).toEqual([
+      { revision: 1, status: 'superseded', description: 'Install complete' },
+      { revision: 2, status: 'deployed', description: 'Upgrade complete' },
+    ]);
+    expect(await deployedVersion(config.helm.releases.primary)).toBe('1.1.0');
+    expect(await helmHistory(config.helm.releases.canary)).toEqual([]);
+    expect((await cluster.kubectl(['get', 'deployments,services', '--namespace', SHOP, '-o', 'name'])).split('\n')).not.toContain(`deployment.apps/${config.helm.releases.canary}`);
+  });
+
+  test('blue-green promoted: green tested and analysed at 0%, switched to 100% at once, then the primary upgraded, traffic back on it and green removed', async () => {
+    const config = await service({ strategy: 'blueGreen', analysis: { interval: '1s', threshold: 2, iterations: 2, postSwitchIterations: 1 } });
+
+    const { result, weights } = await watchCanaryWeights(config, () => release(config, '1.1.0'));
+
+    expect(result.outcome).toBe('promoted');
+    expect(weights).toEqual([0, 100, 0]);
+    expect(await helmHistory(config.helm.releases.primary)).toEqual([
+      { revision: 1, status: 'superseded', description: 'Install complete' },
+      { revision: 2, status: 'deployed', description: 'Upgrade complete' },
+    ]);
+    expect(await deployedVersion(config.helm.releases.primary)).toBe('1.1.0');
+    expect(await helmHistory(config.helm.releases.canary)).toEqual([]);
+  });
+
+  test('canary rolled back on its success rate: traffic back to 100/0, the canary release gone, the primary untouched at revision 1', async () => {
+    const config = await service();
+    prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : query.includes(`${config.traffic.canaryService}-`) ? { value: 50 } : { value: 99.9 });
+
+    try {
+      const { result, weights } = await watchCanaryWeights(config, () => release(config, '1.2.0'));
+
+      expect(result.outcome).toBe('rolledBack');
+      expect(weights).toEqual([0, 25, 0]);
+    } finally {
+      prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
+    }
+    expect(await helmHistory(config.helm.releases.primary)).toEqual([{ revision: 1, status: 'deployed', description: 'Install complete' }]);
+    expect(await deployedVersion(config.helm.releases.primary)).toBe('1.0.0');
+    expect(await helmHistory(config.helm.releases.canary)).toEqual([]);
+  });
+
+  test("direct release whose helm test fails rolls back to the recorded revision: helm history ends 'Rollback to 1'", async () => {
+    const config = await service({ strategy: 'direct', helm: { chart: path.join(ROOT, 'examples/chart'), versionValue: 'version', timeout: '60s', set: { 'test.fail': 'true' } } });
+
+    const result = await release(config, '1.3.0');
+
+    expect(result.outcome).toBe('rolledBack');
+    expect(result.revisions).toEqual({ from: 1, to: 2, rolledBackTo: 1 });
+    expect(await helmHistory(config.helm.releases.primary)).toEqual([
+      { revision: 1, status: 'superseded', description: 'Install complete' },
+      { revision: 2, status: 'superseded', description: 'Upgrade complete' },
+      { revision: 3, status: 'deployed', description: 'Rollback to 1' },
+    ]);
+    expect(await deployedVersion(config.helm.releases.primary)).toBe('1.0.0');
+  });
+});
