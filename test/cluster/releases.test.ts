@@ -9,6 +9,8 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { Client, Connection } from '@temporalio/client';
 import { Runtime, type Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../../src/activities';
+import { TraefikTrafficRouter, type CustomObjectsClient } from '../../src/activities/adapters/traefik-router';
 import { startReleaseWorkflow } from '../../src/client/commands/start';
 import { parseConfig, type ConfigInput, type ReleaseConfig } from '../../src/config';
 import { createKubernetesAdapters } from '../../src/worker/adapters';
@@ -30,6 +32,10 @@ let connection: Connection;
 let worker: Worker | undefined;
 let workerRun: Promise<void> | undefined;
 let closeWorker: (() => Promise<void>) | undefined;
+/** The worker's adapters; a test may swap its router for one whose API calls it watches. */
+let workerDeps: ActivityDeps;
+/** deploy/chart's ServiceAccount token, which the worker runs with. */
+let workerKubeconfig: string;
 let adminCustomObjects: k8s.CustomObjectsApi;
 const savedEnv = { ...process.env };
 
@@ -41,7 +47,7 @@ beforeAll(async () => {
   cluster = await LocalKubeCluster.start(tools);
   await cluster.createNamespace(SHOP);
   await cluster.createNamespace('docutag-system');
-  const workerKubeconfig = await cluster.installWorkerChart({ namespace: 'docutag-system', release: 'docutag-release', namespaces: [SHOP] });
+  workerKubeconfig = await cluster.installWorkerChart({ namespace: 'docutag-system', release: 'docutag-release', namespaces: [SHOP] });
   await Promise.all([prometheus.start(), slack.start()]);
   // helm, as the worker runs it, reads KUBECONFIG and its home directories from the environment.
   Object.assign(process.env, cluster.helmEnv(workerKubeconfig));
@@ -51,7 +57,8 @@ beforeAll(async () => {
   } catch {
     // already installed in this jest worker
   }
-  const created = await createReleaseWorker({ deps: createKubernetesAdapters(readWorkerEnv(env), () => {}), env, workerOptions: { workflowBundle: await workflowBundle() } });
+  workerDeps = createKubernetesAdapters(readWorkerEnv(env), () => {});
+  const created = await createReleaseWorker({ deps: workerDeps, env, workerOptions: { workflowBundle: await workflowBundle() } });
   worker = created.worker;
   closeWorker = created.close;
   workerRun = worker.run();
@@ -119,6 +126,11 @@ async function watchCanaryWeights<T>(config: ReleaseConfig, run: () => Promise<T
     done = true;
     await poll;
   }
+}
+
+/** The TraefikService as the admin reads it with kubectl. */
+async function traefikService(config: ReleaseConfig): Promise<{ metadata: { labels?: Record<string, string> }; spec: { weighted: { services: { name: string; port: number; weight: number }[] } } }> {
+  return JSON.parse(await cluster.kubectl(['get', 'traefikservice', config.traffic.traefikService, '--namespace', SHOP, '-o', 'json'])) as never;
 }
 
 async function release(config: ReleaseConfig, version: string): Promise<ReleaseResult> {
@@ -206,5 +218,79 @@ describe('releases of examples/chart on the local cluster', () => {
       { revision: 3, status: 'deployed', description: 'Rollback to 1' },
     ]);
     expect(await deployedVersion(config.helm.releases.primary)).toBe('1.0.0');
+  });
+});
+
+/** What a promoted canary leaves, as helm and kubectl show it: the primary upgraded to revision 2 at `version`, the canary release gone. */
+async function expectPrimaryUpgradedAndCanaryGone(config: ReleaseConfig, version: string): Promise<void> {
+  expect(await helmHistory(config.helm.releases.primary)).toEqual([
+    { revision: 1, status: 'superseded', description: 'Install complete' },
+    { revision: 2, status: 'deployed', description: 'Upgrade complete' },
+  ]);
+  expect(await deployedVersion(config.helm.releases.primary)).toBe(version);
+  expect(await helmHistory(config.helm.releases.canary)).toEqual([]);
+  expect((await cluster.kubectl(['get', 'deployments,services', '--namespace', SHOP, '-o', 'name'])).split('\n')).not.toContain(`deployment.apps/${config.helm.releases.canary}`);
+}
+
+const PROMOTED = { outcome: 'promoted', reason: 'all 4 steps passed analysis' };
+
+describe('a canary of examples/chart while the cluster misbehaves', () => {
+  test('a 409 conflict on the TraefikService (someone else changed it) is retried on the fresh object: promoted, every weight exact, their change kept', async () => {
+    const config = await service();
+    const { traefikService: router, primaryService, canaryService } = config.traffic;
+    const mirror = `${primaryService}-mirror`;
+    const workerKube = new k8s.KubeConfig();
+    workerKube.loadFromFile(workerKubeconfig);
+    const api = workerKube.makeApiClient(k8s.CustomObjectsApi);
+    const canaryWeightIn = (body: object) => (body as { spec: { weighted: { services: { name: string; weight: number }[] } } }).spec.weighted.services.find((entry) => entry.name === canaryService)?.weight;
+    const writes: string[] = [];
+    let operatorChanged = false;
+    // The worker's router on its own ServiceAccount, except that between its read and its write of the
+    // step to 50% an operator changes the TraefikService (kubectl, as admin): that write is stale.
+    const racedClient: CustomObjectsClient = {
+      getNamespacedCustomObject: (param) => api.getNamespacedCustomObject(param),
+      async replaceNamespacedCustomObject(param) {
+        const canaryWeight = canaryWeightIn(param.body);
+        if (canaryWeight === 50 && !operatorChanged) {
+          operatorChanged = true;
+          const change = [
+            { op: 'add', path: '/metadata/labels', value: { 'changed-by': 'operator' } },
+            { op: 'add', path: '/spec/weighted/services/-', value: { name: mirror, port: 80, weight: 0 } },
+          ];
+          await cluster.kubectl(['patch', 'traefikservice', router, '--namespace', SHOP, '--type', 'json', '--patch', JSON.stringify(change)]);
+        }
+        try {
+          const replaced = await api.replaceNamespacedCustomObject(param);
+          writes.push(`${canaryWeight}%: 200`);
+          return replaced;
+        } catch (error) {
+          writes.push(`${canaryWeight}%: ${String((error as { code?: number }).code)}`);
+          throw error;
+        }
+      },
+    };
+    const workerRouter = workerDeps.router;
+    workerDeps.router = new TraefikTrafficRouter(racedClient);
+    let watched: { result: ReleaseResult; weights: number[] };
+    try {
+      watched = await watchCanaryWeights(config, () => release(config, '1.1.0'));
+    } finally {
+      workerDeps.router = workerRouter;
+    }
+    const { result, weights } = watched;
+
+    expect({ outcome: result.outcome, reason: result.reason }).toEqual(PROMOTED);
+    // One conflict, retried at once on the fresh object; every other write went through first time.
+    expect(writes).toEqual(['25%: 200', '50%: 409', '50%: 200', '75%: 200', '100%: 200', '0%: 200']);
+    expect(weights.filter((weight) => weight > 0)).toEqual([25, 50, 75, 100]);
+    expect(weights.at(-1)).toBe(0);
+    const after = await traefikService(config);
+    expect(after.metadata.labels).toEqual({ 'changed-by': 'operator' });
+    expect(after.spec.weighted.services).toEqual([
+      { name: primaryService, port: 80, weight: 100 },
+      { name: canaryService, port: 80, weight: 0 },
+      { name: mirror, port: 80, weight: 0 },
+    ]);
+    await expectPrimaryUpgradedAndCanaryGone(config, '1.1.0');
   });
 });
