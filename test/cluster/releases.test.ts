@@ -17,7 +17,8 @@ import { parseConfig, type ConfigInput, type ReleaseConfig } from '../../src/con
 import { createKubernetesAdapters } from '../../src/worker/adapters';
 import { readWorkerEnv } from '../../src/worker/environment';
 import { createReleaseWorker } from '../../src/worker/worker';
-import type { ReleaseResult } from '../../src/workflows/types';
+import { statusQuery } from '../../src/workflows/messages';
+import type { ReleaseResult, ReleaseStatus } from '../../src/workflows/types';
 import { testAddress, workflowBundle } from '../support/harness';
 import { LocalKubeCluster, provideClusterTools, ROOT, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
 import { FakePrometheus, FakeSlack } from '../support/stand-ins';
@@ -347,13 +348,17 @@ describe('a canary of examples/chart while the cluster misbehaves', () => {
     const { primary, canary } = config.helm.releases;
     const outage = { stoppedMs: 0, restartRequestedMs: 0, servingMs: 0 };
     let handle: WorkflowHandle | undefined;
+    let statusDuringOutage: ReleaseStatus | undefined;
 
     const { result, weights } = await watchCanaryWeights(config, async (seen) => {
       handle = await startReleaseWorkflow(client, { config, version: '1.1.0' });
       await until('canary weight 25% at the API server', () => seen.includes(25));
       await cluster.stopApiServer();
       outage.stoppedMs = Date.now();
-      await sleep(20_000);
+      // Halfway, the step to 50% is due: a person asking for the status sees the release held, not failed.
+      await sleep(10_000);
+      statusDuringOutage = await handle.query(statusQuery);
+      await sleep(Math.max(0, 20_000 - (Date.now() - outage.stoppedMs)));
       outage.restartRequestedMs = Date.now();
       await cluster.startApiServer();
       outage.servingMs = Date.now();
@@ -362,6 +367,7 @@ describe('a canary of examples/chart while the cluster misbehaves', () => {
 
     expect({ outcome: result.outcome, reason: result.reason }).toEqual(PROMOTED);
     expect(outage.restartRequestedMs - outage.stoppedMs).toBeGreaterThanOrEqual(20_000);
+    expect(statusDuringOutage).toMatchObject({ phase: 'Progressing', canaryWeight: 25, failedChecks: 0, finishedAt: null });
     // Every step reached the API server, once and in order: none skipped, none repeated.
     expect(weights.filter((weight) => weight > 0)).toEqual([25, 50, 75, 100]);
     expect(weights.at(-1)).toBe(0);
