@@ -7,14 +7,18 @@
  */
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { Runtime, type Worker } from '@temporalio/worker';
+import type { ActivityDeps } from '../../src/activities';
+import { TraefikTrafficRouter, type CustomObjectsClient } from '../../src/activities/adapters/traefik-router';
 import { startReleaseWorkflow } from '../../src/client/commands/start';
 import { parseConfig, type ConfigInput, type ReleaseConfig } from '../../src/config';
 import { createKubernetesAdapters } from '../../src/worker/adapters';
 import { readWorkerEnv } from '../../src/worker/environment';
 import { createReleaseWorker } from '../../src/worker/worker';
-import type { ReleaseResult } from '../../src/workflows/types';
+import { statusQuery } from '../../src/workflows/messages';
+import type { ReleaseResult, ReleaseStatus } from '../../src/workflows/types';
 import { testAddress, workflowBundle } from '../support/harness';
 import { LocalKubeCluster, provideClusterTools, ROOT, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
 import { FakePrometheus, FakeSlack } from '../support/stand-ins';
@@ -30,6 +34,10 @@ let connection: Connection;
 let worker: Worker | undefined;
 let workerRun: Promise<void> | undefined;
 let closeWorker: (() => Promise<void>) | undefined;
+/** The worker's adapters; a test may swap its router for one whose API calls it watches. */
+let workerDeps: ActivityDeps;
+/** deploy/chart's ServiceAccount token, which the worker runs with. */
+let workerKubeconfig: string;
 let adminCustomObjects: k8s.CustomObjectsApi;
 const savedEnv = { ...process.env };
 
@@ -41,7 +49,7 @@ beforeAll(async () => {
   cluster = await LocalKubeCluster.start(tools);
   await cluster.createNamespace(SHOP);
   await cluster.createNamespace('docutag-system');
-  const workerKubeconfig = await cluster.installWorkerChart({ namespace: 'docutag-system', release: 'docutag-release', namespaces: [SHOP] });
+  workerKubeconfig = await cluster.installWorkerChart({ namespace: 'docutag-system', release: 'docutag-release', namespaces: [SHOP] });
   await Promise.all([prometheus.start(), slack.start()]);
   // helm, as the worker runs it, reads KUBECONFIG and its home directories from the environment.
   Object.assign(process.env, cluster.helmEnv(workerKubeconfig));
@@ -51,7 +59,8 @@ beforeAll(async () => {
   } catch {
     // already installed in this jest worker
   }
-  const created = await createReleaseWorker({ deps: createKubernetesAdapters(readWorkerEnv(env), () => {}), env, workerOptions: { workflowBundle: await workflowBundle() } });
+  workerDeps = createKubernetesAdapters(readWorkerEnv(env), () => {});
+  const created = await createReleaseWorker({ deps: workerDeps, env, workerOptions: { workflowBundle: await workflowBundle() } });
   worker = created.worker;
   closeWorker = created.close;
   workerRun = worker.run();
@@ -99,26 +108,76 @@ async function service(overrides: Partial<ConfigInput> = {}, version = '1.0.0'):
   return config;
 }
 
-/** The canary weights the API server held while `run` ran, each change once (read every 50 ms). */
-async function watchCanaryWeights<T>(config: ReleaseConfig, run: () => Promise<T>): Promise<{ result: T; weights: number[] }> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The canary weights the API server held while `run` ran, each change once (read every 50 ms; a read
+ * the API server does not answer, as during an outage, is skipped). `run` sees the list as it grows.
+ */
+async function watchCanaryWeights<T>(config: ReleaseConfig, run: (weights: readonly number[]) => Promise<T>): Promise<{ result: T; weights: number[] }> {
   const weights: number[] = [];
   let done = false;
   const poll = (async () => {
     while (!done) {
-      const object = (await adminCustomObjects.getNamespacedCustomObject({ group: 'traefik.io', version: 'v1alpha1', plural: 'traefikservices', namespace: SHOP, name: config.traffic.traefikService })) as {
-        spec: { weighted: { services: { name: string; weight: number }[] } };
-      };
-      const canary = object.spec.weighted.services.find((entry) => entry.name === config.traffic.canaryService)?.weight ?? 0;
-      if (weights.at(-1) !== canary) weights.push(canary);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      try {
+        const object = (await adminCustomObjects.getNamespacedCustomObject({ group: 'traefik.io', version: 'v1alpha1', plural: 'traefikservices', namespace: SHOP, name: config.traffic.traefikService })) as {
+          spec: { weighted: { services: { name: string; weight: number }[] } };
+        };
+        const canary = object.spec.weighted.services.find((entry) => entry.name === config.traffic.canaryService)?.weight ?? 0;
+        if (weights.at(-1) !== canary) weights.push(canary);
+      } catch {
+        // the API server is away; the next read tells
+      }
+      await sleep(50);
     }
   })();
   try {
-    return { result: await run(), weights };
+    return { result: await run(weights), weights };
   } finally {
     done = true;
     await poll;
   }
+}
+
+/** Resolves once `holds` is true, checked every 50 ms; rejects after `timeoutMs`. */
+async function until(what: string, holds: () => boolean, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!holds()) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+interface RecordedWeightChange {
+  canaryWeight: number;
+  /** The attempt that succeeded (1 when the first did). */
+  attempt: number;
+  /** When the Temporal server recorded it (epoch ms): after it succeeded. */
+  recordedMs: number;
+}
+
+/**
+ * The weight changes as the release's history records them, in order (one local-activity marker
+ * each, as Temporal's Web UI shows them): the weight set, the attempt that set it and when it was
+ * recorded. (The marker's own complete_time is no help for a retried change: it holds the time of
+ * the first attempt.)
+ */
+async function weightChangesInHistory(handle: WorkflowHandle): Promise<RecordedWeightChange[]> {
+  const history = await handle.fetchHistory();
+  const text = (payload: { data?: Uint8Array | null } | undefined) => Buffer.from(payload?.data ?? new Uint8Array()).toString('utf8');
+  return (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = JSON.parse(text(marker.details?.data?.payloads?.[0])) as { activity_type: string; attempt: number };
+    if (data.activity_type !== 'setWeights') return [];
+    const result = JSON.parse(text(marker.details?.result?.payloads?.[0])) as { weights: { canaryWeight: number } };
+    return [{ canaryWeight: result.weights.canaryWeight, attempt: data.attempt, recordedMs: tsToMs(event.eventTime) }];
+  });
+}
+
+/** The TraefikService as the admin reads it with kubectl. */
+async function traefikService(config: ReleaseConfig): Promise<{ metadata: { labels?: Record<string, string> }; spec: { weighted: { services: { name: string; port: number; weight: number }[] } } }> {
+  return JSON.parse(await cluster.kubectl(['get', 'traefikservice', config.traffic.traefikService, '--namespace', SHOP, '-o', 'json'])) as never;
 }
 
 async function release(config: ReleaseConfig, version: string): Promise<ReleaseResult> {
@@ -207,4 +266,132 @@ describe('releases of examples/chart on the local cluster', () => {
     ]);
     expect(await deployedVersion(config.helm.releases.primary)).toBe('1.0.0');
   });
+});
+
+/** What a promoted canary leaves, as helm and kubectl show it: the primary upgraded to revision 2 at `version`, the canary release gone. */
+async function expectPrimaryUpgradedAndCanaryGone(config: ReleaseConfig, version: string): Promise<void> {
+  expect(await helmHistory(config.helm.releases.primary)).toEqual([
+    { revision: 1, status: 'superseded', description: 'Install complete' },
+    { revision: 2, status: 'deployed', description: 'Upgrade complete' },
+  ]);
+  expect(await deployedVersion(config.helm.releases.primary)).toBe(version);
+  expect(await helmHistory(config.helm.releases.canary)).toEqual([]);
+  expect((await cluster.kubectl(['get', 'deployments,services', '--namespace', SHOP, '-o', 'name'])).split('\n')).not.toContain(`deployment.apps/${config.helm.releases.canary}`);
+}
+
+const PROMOTED = { outcome: 'promoted', reason: 'all 4 steps passed analysis' };
+
+describe('a canary of examples/chart while the cluster misbehaves', () => {
+  test('a 409 conflict on the TraefikService (someone else changed it) is retried on the fresh object: promoted, every weight exact, their change kept', async () => {
+    const config = await service();
+    const { traefikService: router, primaryService, canaryService } = config.traffic;
+    const mirror = `${primaryService}-mirror`;
+    const workerKube = new k8s.KubeConfig();
+    workerKube.loadFromFile(workerKubeconfig);
+    const api = workerKube.makeApiClient(k8s.CustomObjectsApi);
+    const canaryWeightIn = (body: object) => (body as { spec: { weighted: { services: { name: string; weight: number }[] } } }).spec.weighted.services.find((entry) => entry.name === canaryService)?.weight;
+    const writes: string[] = [];
+    let operatorChanged = false;
+    // The worker's router on its own ServiceAccount, except that between its read and its write of the
+    // step to 50% an operator changes the TraefikService (kubectl, as admin): that write is stale.
+    const racedClient: CustomObjectsClient = {
+      getNamespacedCustomObject: (param) => api.getNamespacedCustomObject(param),
+      async replaceNamespacedCustomObject(param) {
+        const canaryWeight = canaryWeightIn(param.body);
+        if (canaryWeight === 50 && !operatorChanged) {
+          operatorChanged = true;
+          const change = [
+            { op: 'add', path: '/metadata/labels', value: { 'changed-by': 'operator' } },
+            { op: 'add', path: '/spec/weighted/services/-', value: { name: mirror, port: 80, weight: 0 } },
+          ];
+          await cluster.kubectl(['patch', 'traefikservice', router, '--namespace', SHOP, '--type', 'json', '--patch', JSON.stringify(change)]);
+        }
+        try {
+          const replaced = await api.replaceNamespacedCustomObject(param);
+          writes.push(`${canaryWeight}%: 200`);
+          return replaced;
+        } catch (error) {
+          writes.push(`${canaryWeight}%: ${String((error as { code?: number }).code)}`);
+          throw error;
+        }
+      },
+    };
+    const workerRouter = workerDeps.router;
+    workerDeps.router = new TraefikTrafficRouter(racedClient);
+    let watched: { result: ReleaseResult; weights: number[] };
+    try {
+      watched = await watchCanaryWeights(config, () => release(config, '1.1.0'));
+    } finally {
+      workerDeps.router = workerRouter;
+    }
+    const { result, weights } = watched;
+
+    expect({ outcome: result.outcome, reason: result.reason }).toEqual(PROMOTED);
+    // One conflict, retried at once on the fresh object; every other write went through first time.
+    expect(writes).toEqual(['25%: 200', '50%: 409', '50%: 200', '75%: 200', '100%: 200', '0%: 200']);
+    expect(weights.filter((weight) => weight > 0)).toEqual([25, 50, 75, 100]);
+    expect(weights.at(-1)).toBe(0);
+    const after = await traefikService(config);
+    expect(after.metadata.labels).toEqual({ 'changed-by': 'operator' });
+    expect(after.spec.weighted.services).toEqual([
+      { name: primaryService, port: 80, weight: 100 },
+      { name: canaryService, port: 80, weight: 0 },
+      { name: mirror, port: 80, weight: 0 },
+    ]);
+    await expectPrimaryUpgradedAndCanaryGone(config, '1.1.0');
+  });
+
+  test('the API server stopped for 20 s mid-rollout delays the release, loses nothing, and it completes after', async () => {
+    // The promotion's helm --wait needs the controllers and kwok, whose watches come back with client-go's
+    // backoff: the upgraded primary was ready ~60 s after the restart here, too close to the usual 60s.
+    const config = await service({ helm: { chart: path.join(ROOT, 'examples/chart'), versionValue: 'version', timeout: '120s' } });
+    const { primary, canary } = config.helm.releases;
+    const outage = { stoppedMs: 0, restartRequestedMs: 0, servingMs: 0 };
+    let handle: WorkflowHandle | undefined;
+    let statusDuringOutage: ReleaseStatus | undefined;
+
+    const { result, weights } = await watchCanaryWeights(config, async (seen) => {
+      handle = await startReleaseWorkflow(client, { config, version: '1.1.0' });
+      await until('canary weight 25% at the API server', () => seen.includes(25));
+      await cluster.stopApiServer();
+      outage.stoppedMs = Date.now();
+      // Halfway, the step to 50% is due: a person asking for the status sees the release held, not failed.
+      await sleep(10_000);
+      statusDuringOutage = await handle.query(statusQuery);
+      await sleep(Math.max(0, 20_000 - (Date.now() - outage.stoppedMs)));
+      outage.restartRequestedMs = Date.now();
+      await cluster.startApiServer();
+      outage.servingMs = Date.now();
+      return (await handle.result()) as ReleaseResult;
+    });
+
+    expect({ outcome: result.outcome, reason: result.reason }).toEqual(PROMOTED);
+    expect(outage.restartRequestedMs - outage.stoppedMs).toBeGreaterThanOrEqual(20_000);
+    expect(statusDuringOutage).toMatchObject({ phase: 'Progressing', canaryWeight: 25, failedChecks: 0, finishedAt: null });
+    // Every step reached the API server, once and in order: none skipped, none repeated.
+    expect(weights.filter((weight) => weight > 0)).toEqual([25, 50, 75, 100]);
+    expect(weights.at(-1)).toBe(0);
+    expect(result.status.events.map((event) => event.message).filter((message) => message.startsWith('Weights: '))).toEqual(
+      [25, 50, 75, 100, 0].map((canaryWeight) => `Weights: ${primary} ${100 - canaryWeight}%, ${canary} ${canaryWeight}%`),
+    );
+    // The delay: the step due during the outage was retried (the same weight change, as its history
+    // records it) until the API server was back, 20 s and more after the step before it (interval 1 s);
+    // the others went through at the first attempt.
+    const changes = await weightChangesInHistory(handle!);
+    expect(changes.map(({ canaryWeight, attempt }) => [canaryWeight, attempt > 1 ? 'retried' : 'first attempt'])).toEqual([
+      [25, 'first attempt'],
+      [50, 'retried'],
+      [75, 'first attempt'],
+      [100, 'first attempt'],
+      [0, 'first attempt'],
+    ]);
+    const [at25, at50] = changes;
+    expect(at50!.recordedMs).toBeGreaterThanOrEqual(outage.restartRequestedMs);
+    expect(at50!.recordedMs - at25!.recordedMs).toBeGreaterThanOrEqual(20_000);
+    process.stdout.write(
+      `API server away ${outage.servingMs - outage.stoppedMs} ms (its restart took ${outage.servingMs - outage.restartRequestedMs} ms); the weight change to 50% ` +
+        `succeeded at attempt ${at50!.attempt}, recorded ${at50!.recordedMs - at25!.recordedMs} ms after 25% and ${at50!.recordedMs - outage.servingMs} ms after the API server served again; release ${result.totalMs} ms\n`,
+    );
+    await expectPrimaryUpgradedAndCanaryGone(config, '1.1.0');
+  }, 300_000);
 });
