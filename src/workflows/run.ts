@@ -267,9 +267,23 @@ export class ReleaseRun {
     return this.finish(outcome, reason);
   }
 
+  /**
+   * Moves traffic. Meanwhile `status.waitingFor` names the change, so a router that keeps failing
+   * (an API server down while the change retries) shows in `status` and `watch` instead of the last step.
+   */
+  private async applyWeights(weights: { primaryWeight: number; canaryWeight: number }): Promise<void> {
+    const before = this.status.waitingFor;
+    this.status.waitingFor = `weight change to ${this.primary} ${weights.primaryWeight}%, ${this.canary} ${weights.canaryWeight}% (TraefikService ${this.split.namespace}/${this.split.router})`;
+    try {
+      await this.weightChanges.setWeights({ split: this.split, weights });
+    } finally {
+      this.status.waitingFor = before;
+    }
+  }
+
   async setCanaryWeight(canaryWeight: number): Promise<void> {
     const weights = splitWeights(canaryWeight);
-    await this.weightChanges.setWeights({ split: this.split, weights });
+    await this.applyWeights(weights);
     this.status.canaryWeight = weights.canaryWeight;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.weight, value: weights.canaryWeight }]);
     this.record(`Weights: ${this.primary} ${weights.primaryWeight}%, ${this.canary} ${weights.canaryWeight}%`);
@@ -304,7 +318,7 @@ export class ReleaseRun {
       const { primary, canary, split, target } = this;
       try {
         // Traffic first: one call puts every request back on the primary, which was never touched.
-        await this.weightChanges.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } });
+        await this.applyWeights({ primaryWeight: 100, canaryWeight: 0 });
         this.status.canaryWeight = 0;
         this.rollbackMs = Date.now() - decisionMs;
         this.record(`Weights: ${primary} 100%, ${canary} 0%`);

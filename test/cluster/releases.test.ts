@@ -355,7 +355,7 @@ describe('a canary of examples/chart while the cluster misbehaves', () => {
       await until('canary weight 25% at the API server', () => seen.includes(25));
       await cluster.stopApiServer();
       outage.stoppedMs = Date.now();
-      // Halfway, the step to 50% is due: a person asking for the status sees the release held, not failed.
+      // Halfway, the step to 50% is due: a person asking for the status sees the release held, not failed,
       await sleep(10_000);
       statusDuringOutage = await handle.query(statusQuery);
       await sleep(Math.max(0, 20_000 - (Date.now() - outage.stoppedMs)));
@@ -368,6 +368,9 @@ describe('a canary of examples/chart while the cluster misbehaves', () => {
     expect({ outcome: result.outcome, reason: result.reason }).toEqual(PROMOTED);
     expect(outage.restartRequestedMs - outage.stoppedMs).toBeGreaterThanOrEqual(20_000);
     expect(statusDuringOutage).toMatchObject({ phase: 'Progressing', canaryWeight: 25, failedChecks: 0, finishedAt: null });
+    // …and what it is waiting for: the weight change the API server has not taken yet.
+    expect(statusDuringOutage!.waitingFor).toBe(`weight change to ${primary} 50%, ${canary} 50% (TraefikService ${config.service.namespace}/${config.traffic.traefikService})`);
+    expect(result.status.waitingFor).toBeNull();
     // Every step reached the API server, once and in order: none skipped, none repeated.
     expect(weights.filter((weight) => weight > 0)).toEqual([25, 50, 75, 100]);
     expect(weights.at(-1)).toBe(0);
