@@ -4,27 +4,19 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { freePort } from '../src/activities/adapters/local-process-deployer';
+import { toolPath } from '../src/activities/adapters/local-stack';
 
 /** The repository root (this file runs from bench/dist/bench/). */
 export const ROOT = path.resolve(__dirname, '../../..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** The Temporal CLI binary: PATH, .tools/bin, or built once by scripts/temporal.sh. */
 export function temporalBinary(): string {
-  return execFileSync('bash', [path.join(ROOT, 'scripts/temporal.sh'), 'path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return toolPath('temporal', ROOT);
 }
 
 export function temporalVersion(binary: string): string {

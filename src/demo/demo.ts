@@ -8,7 +8,7 @@
  * prints every process the stack starts and stops. `--bench N` (npm run bench:stack) follows the
  * healthy release with N faulty ones and writes their detection and restore times to bench/results.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -86,7 +86,7 @@ async function connectWhenUp(address: string, timeoutMs: number): Promise<Connec
 /** Uses a Temporal already serving on 7233 (e.g. `npm run temporal`), else starts the dev server. */
 async function temporal(): Promise<{ address: string; uiUrl: string; server?: ChildProcess }> {
   if (!(await portFree(7233))) return { address: '127.0.0.1:7233', uiUrl: 'http://localhost:8233' };
-  const binary = execFileSync('bash', [path.join(ROOT, 'scripts/temporal.sh'), 'path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const binary = toolPath('temporal', ROOT);
   mkdirSync(path.join(ROOT, '.data'), { recursive: true });
   out('starting the Temporal dev server (SQLite in .data/demo.db, Web UI on :8233)...');
   // Its own process group: Ctrl-C reaches the demo, which stops the worker before the server.

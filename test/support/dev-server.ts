@@ -1,24 +1,16 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { toolPath } from '../../src/activities/adapters/local-stack';
+import { freePort } from '../../src/activities/adapters/local-process-deployer';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** The Temporal CLI binary, from PATH or .tools/bin, built once by the project's script. */
 export function temporalBinary(): string {
-  return execFileSync('bash', [path.join(ROOT, 'scripts/temporal.sh'), 'path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return toolPath('temporal', ROOT);
 }
 
 export interface DevServer {

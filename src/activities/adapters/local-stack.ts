@@ -20,7 +20,7 @@ const ROOT = path.resolve(__dirname, '../../..');
 export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 2.5, 5, 10];
 
 /** The path of a binary the project's script provides (building or installing it once). */
-export function toolPath(script: 'traefik' | 'prometheus', root = ROOT): string {
+export function toolPath(script: 'temporal' | 'traefik' | 'prometheus', root = ROOT): string {
   try {
     return execFileSync('bash', [path.join(root, 'scripts', `${script}.sh`), 'path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   } catch (error) {
