@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DrillResult } from '../workflows/drill';
 import type { Notifier, TrafficSplit } from './ports';
 
@@ -22,6 +22,20 @@ const quote = (value: string) => `'${value.replace(/'/g, '')}'`;
  */
 export function createMigrationActivities(deps: MigrationActivityDeps) {
   return {
+    /**
+     * Tells a service's migration how one of its releases ended, if a migration is running: most
+     * services have none, and a signal from the workflow to a missing one would show as a failed
+     * event in every release's history.
+     */
+    async reportToMigration(args: { workflowId: string; report: unknown }): Promise<{ delivered: boolean }> {
+      try {
+        await deps.temporal.workflow.getHandle(args.workflowId).signal('recheck', args.report);
+        return { delivered: true };
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return { delivered: false };
+        throw error;
+      }
+    },
     /** Successful releases of a service with a strategy, started after `since` (ISO). */
     async countSuccessfulReleases(args: { service: string; strategy: string; since: string }): Promise<number> {
       const query = `WorkflowType = 'release' AND ReleaseService = ${quote(args.service)} AND ReleaseStrategy = ${quote(args.strategy)} AND ReleasePhase = 'Succeeded' AND ExecutionStatus = 'Completed' AND StartTime > ${quote(args.since)}`;

@@ -1,3 +1,4 @@
+import { isCancellation } from '@temporalio/workflow';
 import { blueGreenNoDataHint, decideBlueGreenRound, decideWatchRound, durationMs, metricChecks } from './domain';
 import { failureMessage, type ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
@@ -32,11 +33,15 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
   try {
     const current = await acts.deploy.describeRelease({ target, release: primary });
     status.previousVersion = current?.version ?? null;
+    run.primaryBefore = current;
     await run.notify(
       `Starting blue-green of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}): green gets 0% for ${iterations} passed rounds every ${config.analysis.interval}, then all traffic at once, watched for ${watchRounds} rounds with blue kept warm.`,
       'info',
     );
     if ((await run.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
+    if (run.abortedBeforeInstall()) return run.abandon(steering.abortReason);
+    // Green must not get user traffic before the switch, whatever the router held before.
+    await run.clearCanaryTrack();
     run.record(`Installing green ${green} at ${version} beside ${primary} (0% traffic)`);
     installed = true;
     await acts.deploy.installRelease({ target, release: green, version });
@@ -51,8 +56,8 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     }
     if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
     run.setPhase('Progressing');
-    // Green must not get user traffic before the switch, whatever the router held before.
-    await run.setCanaryWeight(0);
+    // Releases recorded before the checkpoints cleared the canary track here, after the install.
+    if (!run.checkpoints) await run.setCanaryWeight(0);
     const preRollout = await run.preRollout();
     if (preRollout.kind !== 'open') return run.interrupted(preRollout, promoteNow);
 
@@ -68,11 +73,14 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
       status.failedChecks = decision.failedChecks;
       passedRounds = decision.passedRounds;
       run.record(`Analysis ${status.iteration} of green at 0%: ${decision.reason}`);
+      if (run.promoteWinsOverRound()) return promoteNow();
       if (decision.action === 'rollback') return run.rollBack(decision.reason, true);
       if (decision.action === 'switch') break;
     }
     const confirmed = await run.confirmPromotion(analysisChecks);
     if (confirmed.kind !== 'open') return run.interrupted(confirmed, promoteNow);
+    const beforeSwitch = await run.checkpoint();
+    if (beforeSwitch.kind !== 'open') return run.interrupted(beforeSwitch, promoteNow);
     run.setPhase('Progressing');
     await switchToGreen();
 
@@ -87,11 +95,15 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
       const decision = decideWatchRound(verdict, round, watchRounds);
       if (!verdict.passed) status.failedChecks += 1;
       run.record(`Watch ${round}/${watchRounds} of green at 100%: ${decision.reason}`);
+      if (run.promoteWinsOverRound()) return run.promote('promoted by a person, remaining watch rounds skipped');
       if (decision.action === 'rollback') return run.rollBack(decision.reason, true);
     }
+    const beforePromotion = await run.checkpoint();
+    if (beforePromotion.kind !== 'open') return run.interrupted(beforePromotion, () => run.promote('promoted by a person, remaining watch rounds skipped'));
     return run.promote(`green passed ${iterations} analysis round${iterations === 1 ? '' : 's'} at 0% and ${watchRounds} watch round${watchRounds === 1 ? '' : 's'} at 100%`);
   } catch (error) {
-    if (!installed) return run.failed(`could not read the current release ${primary}: ${failureMessage(error)}`);
+    if (isCancellation(error)) return run.cancelled(installed);
+    if (!installed) return run.failed(`stopped before installing ${green} (reading ${primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
     return run.rollBack(`${failureMessage(error)}`, false);
   }
 }

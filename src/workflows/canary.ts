@@ -1,3 +1,4 @@
+import { isCancellation } from '@temporalio/workflow';
 import { durationMs, metricChecks, weightSchedule } from './domain';
 import { failureMessage, type ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
@@ -16,9 +17,12 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
   try {
     const current = await acts.deploy.describeRelease({ target, release: primary });
     status.previousVersion = current?.version ?? null;
+    run.primaryBefore = current;
     await run.notify(`Starting canary of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}); steps ${schedule.join(', ')}% every ${config.analysis.interval}.`, 'info');
     // promote opens confirm-rollout as well (a person confirmed); the request then skips the steps.
     if ((await run.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
+    if (run.abortedBeforeInstall()) return run.abandon(steering.abortReason);
+    await run.clearCanaryTrack();
     run.record(`Installing ${canary} at ${version}`);
     installed = true;
     await acts.deploy.installRelease({ target, release: canary, version });
@@ -38,6 +42,8 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
     let step = 0;
     const firstIncrease = await run.gate('confirm-traffic-increase');
     if (firstIncrease.kind !== 'open') return run.interrupted(firstIncrease, promoteNow);
+    const first = await run.checkpoint();
+    if (first.kind !== 'open') return run.interrupted(first, promoteNow);
     await run.setCanaryWeight(schedule[step]!);
     for (;;) {
       const waited = await run.waitInterval();
@@ -46,20 +52,26 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
       const rollbackAsked = await run.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
       const decision = await run.analyse(checks);
+      if (run.promoteWinsOverRound()) return promoteNow();
       if (decision.action === 'rollback') return run.rollBack(decision.reason, true);
       if (decision.action === 'hold') continue;
       if (step === schedule.length - 1) {
         const confirmed = await run.confirmPromotion(checks);
         if (confirmed.kind !== 'open') return run.interrupted(confirmed, promoteNow);
+        const last = await run.checkpoint();
+        if (last.kind !== 'open') return run.interrupted(last, promoteNow);
         return run.promote(`all ${schedule.length} steps passed analysis`);
       }
       step += 1;
       const increase = await run.gate('confirm-traffic-increase');
       if (increase.kind !== 'open') return run.interrupted(increase, promoteNow);
+      const next = await run.checkpoint();
+      if (next.kind !== 'open') return run.interrupted(next, promoteNow);
       await run.setCanaryWeight(schedule[step]!);
     }
   } catch (error) {
-    if (!installed) return run.failed(`could not read the current release ${primary}: ${failureMessage(error)}`);
+    if (isCancellation(error)) return run.cancelled(installed);
+    if (!installed) return run.failed(`stopped before installing ${canary} (reading ${primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
     return run.rollBack(`${failureMessage(error)}`, false);
   }
 }

@@ -83,6 +83,8 @@ export async function runDirect(run: ReleaseRun): Promise<ReleaseResult> {
     const failed = (await run.callHooks(preRollout)).map(({ hook, outcome }) => webhookCheck(hook, outcome)).filter((check) => !check.passed);
     if (failed.length) return run.abandon(`${failed.map((check) => check.reason).join('; ')}; nothing was upgraded`);
   }
+  // The checkpoint before the upgrade: an abort that came in meanwhile stops the release with nothing upgraded.
+  if (run.abortedBeforeInstall()) return run.abandon(`${steering.abortReason}; nothing was upgraded`);
 
   run.setPhase('Progressing');
   run.record(from ? directStory.upgradingFrom(from.revision, from.version) : directStory.firstInstall(primary, version));

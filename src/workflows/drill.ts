@@ -1,4 +1,4 @@
-import { ApplicationFailure, executeChild, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, log, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import { durationMs, judgeRound, localTargetOf, metricChecks, type CheckResult } from './domain';
 import { judgeDrill } from './domain/drill';
@@ -72,6 +72,8 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
   try {
     released = await executeChild(release, {
       workflowId: childId,
+      // Cancelling or terminating the drill cancels its release, which then rolls back like an abort.
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{ config: drillConfig, version: drill.version, requestedBy: `drill (${input.trigger ?? 'manual'}) ${workflowInfo().workflowId}` }],
       typedSearchAttributes: [
         { key: SEARCH_ATTRIBUTES.service, value: service },

@@ -1,12 +1,27 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ReleaseStatus } from './types';
 
-/** Messages shared by the workflow and the CLI. */
-export const promoteSignal = defineSignal<[]>('promote');
-export const abortSignal = defineSignal<[{ reason?: string }?]>('abort');
-export const pauseSignal = defineSignal<[]>('pause');
-export const resumeSignal = defineSignal<[]>('resume');
+/** Who steers and why: recorded in the status and the history (never a secret). */
+export interface SteeringRequest {
+  by?: string;
+  reason?: string;
+}
+
+/**
+ * Messages shared by the workflow and the CLI. Steering comes two ways under the same names:
+ * signals (the Web UI's "Send Signal", `temporal workflow signal`, any client) and acknowledged
+ * Updates (the CLI), whose validators refuse what does not fit the phase before it enters the history.
+ */
+export const promoteSignal = defineSignal<[SteeringRequest?]>('promote');
+export const abortSignal = defineSignal<[SteeringRequest?]>('abort');
+export const pauseSignal = defineSignal<[SteeringRequest?]>('pause');
+export const resumeSignal = defineSignal<[SteeringRequest?]>('resume');
+/** Each returns what happens next ("abort accepted from alice@laptop: rolling back from 50%"). */
+export const promoteUpdate = defineUpdate<string, [SteeringRequest]>('promote');
+export const abortUpdate = defineUpdate<string, [SteeringRequest]>('abort');
+export const pauseUpdate = defineUpdate<string, [SteeringRequest]>('pause');
+export const resumeUpdate = defineUpdate<string, [SteeringRequest]>('resume');
 export const statusQuery = defineQuery<ReleaseStatus>('status');
 
 export const TASK_QUEUE = 'docutag-release';

@@ -1,4 +1,5 @@
-import { ApplicationFailure, getExternalWorkflowHandle, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { createMigrationActivities } from '../activities/migration';
 import { runBlueGreen } from './blue-green';
 import { runCanary } from './canary';
 import { inapplicableHooksNote } from './domain';
@@ -15,7 +16,8 @@ export { failureMessage } from './run';
  */
 export async function release(input: ReleaseInput): Promise<ReleaseResult> {
   const result = await runStrategy(input);
-  if (patched('report-to-migration')) await reportToMigration(input, result);
+  if (patched(REPORT_BY_ACTIVITY_PATCH)) await reportToRunningMigration(input, result);
+  else if (patched('report-to-migration')) await reportToMigration(input, result);
   return result;
 }
 
@@ -34,7 +36,25 @@ async function runStrategy(input: ReleaseInput): Promise<ReleaseResult> {
   throw ApplicationFailure.nonRetryable(`strategy ${String(input.config.strategy)} is not supported by this worker`, 'UnsupportedStrategy');
 }
 
-/** Tells the service's migration workflow how this release ended (phase 1 counts successful direct releases). */
+/** Releases report to a migration through an activity that first sees whether one runs (no failed event when none does). */
+export const REPORT_BY_ACTIVITY_PATCH = 'report-to-running-migration';
+
+const migrationActs = proxyActivities<ReturnType<typeof createMigrationActivities>>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 3 } });
+
+/** Tells the service's migration workflow, if one runs, how this release ended (phase 1 counts successful direct releases). */
+async function reportToRunningMigration(input: ReleaseInput, result: ReleaseResult): Promise<void> {
+  const { namespace, name } = input.config.service;
+  try {
+    await migrationActs.reportToMigration({
+      workflowId: migrationWorkflowId(namespace, name),
+      report: { release: { runId: workflowInfo().runId, strategy: input.config.strategy, outcome: result.outcome, startedAt: result.status.startedAt } },
+    });
+  } catch {
+    // The release's outcome does not depend on the migration; the migration also counts releases from visibility.
+  }
+}
+
+/** Releases recorded before REPORT_BY_ACTIVITY_PATCH: a signal from the workflow, failing when no migration runs. */
 async function reportToMigration(input: ReleaseInput, result: ReleaseResult): Promise<void> {
   const { namespace, name } = input.config.service;
   try {

@@ -3,12 +3,11 @@
  * promotion, analysis rounds, and Flagger's webhooks as durable gates. Strategies (canary.ts,
  * blue-green.ts, direct.ts) compose these; every decision comes from `domain/`.
  */
-import { ActivityFailure, CancellationScope, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import type { HelmTarget, Severity, TrafficSplit } from '../activities/ports';
+import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
   decideRound,
-  decideSignal,
   durationMs,
   gatePollMs,
   gateVerdict,
@@ -28,11 +27,11 @@ import {
   type Phase,
   type RoundDecision,
   type RoundVerdict,
-  type SignalName,
   type WebhookOutcome,
 } from './domain';
-import { abortSignal, pauseSignal, promoteSignal, resumeSignal, SEARCH_ATTRIBUTES, statusQuery } from './messages';
+import { SEARCH_ATTRIBUTES, statusQuery } from './messages';
 import { ReleaseMetrics } from './metrics';
+import { Steering } from './steering';
 import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
 
 /** Events kept in `status`; the full story stays in the workflow history. */
@@ -50,6 +49,17 @@ const TRAFFIC_OPTIONS = {
  */
 export const LOCAL_WEIGHT_CHANGES_PATCH = 'local-weight-changes';
 
+/**
+ * Releases started before the steering checkpoints and the certain rollback keep the command sequence
+ * they were recorded with: no checkpoint, no 100/0 before the install, no retry of a rollback's
+ * traffic change beyond its ten attempts, no helm rollback of a failed primary upgrade.
+ */
+export const CHECKPOINTS_PATCH = 'steering-checkpoints';
+
+/** A rollback's traffic change that keeps failing: people hear of it after 5 minutes, then every 30. */
+const STUCK_ROLLBACK_FIRST_ALERT_MS = 5 * 60_000;
+const STUCK_ROLLBACK_ALERT_EVERY_MS = 30 * 60_000;
+
 /** Retry profiles. Traffic must reach a decided state, so it retries longest; Slack never blocks a release. */
 function activityProfiles(helmTimeoutMs: number, testTimeoutMs: number, hookTimeoutMs: number) {
   return {
@@ -64,6 +74,15 @@ function activityProfiles(helmTimeoutMs: number, testTimeoutMs: number, hookTime
       retry: { initialInterval: '2s', maximumAttempts: 2 },
     }),
     traffic: proxyActivities<ReleaseActivities>(TRAFFIC_OPTIONS),
+    /**
+     * A rollback's traffic change once its local attempts are spent (an API server away for a
+     * control-plane upgrade): an activity retried until it lands, its retries out of the history.
+     */
+    trafficUntilLanded: proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: '30s',
+      // No maximumAttempts: unlimited.
+      retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+    }),
     /**
      * The same weight change as a local activity: it runs inside the workflow task, so a step costs one
      * marker event instead of an activity's three plus a workflow task's three, and an abort reaches the
@@ -120,7 +139,11 @@ export class ReleaseRun {
   /** `namespace/service version`, for Slack. */
   readonly label: string;
   readonly status: ReleaseStatus;
-  readonly steering = { paused: false, promoteRequested: false, abortRequested: false, abortReason: '' };
+  readonly steering: Steering;
+  /** Whether this run has the steering checkpoints and the certain rollback (see CHECKPOINTS_PATCH). */
+  readonly checkpoints: boolean;
+  /** The primary as it stood before the release (revision and version), so a failed promotion can put it back. */
+  primaryBefore: ReleaseRevision | null = null;
   /** Identifies this run to the webhooks (Flagger's checksum field). */
   readonly checksum: string;
   firstFailedCheckMs: number | null = null;
@@ -138,6 +161,7 @@ export class ReleaseRun {
     const hookTimeoutMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
     this.acts = activityProfiles(this.helmTimeoutMs, durationMs(config.webhooks.helmTests.timeout), hookTimeoutMs);
     this.weightChanges = patched(LOCAL_WEIGHT_CHANGES_PATCH) ? this.acts.trafficLocal : this.acts.traffic;
+    this.checkpoints = patched(CHECKPOINTS_PATCH);
     this.intervalMs = durationMs(config.analysis.interval);
     this.target = {
       namespace: config.service.namespace,
@@ -181,25 +205,8 @@ export class ReleaseRun {
       finishedAt: null,
     };
 
-    // Signals: each one is judged against the phase; one that does not fit is recorded and ignored.
-    const steer = (signal: SignalName, apply: () => void) => {
-      const decision = decideSignal(signal, this.status.phase, this.steering, config.strategy);
-      this.record(decision.note);
-      if (decision.accepted) apply();
-    };
-    setHandler(promoteSignal, () => steer('promote', () => (this.steering.promoteRequested = true)));
-    setHandler(pauseSignal, () => steer('pause', () => (this.steering.paused = true)));
-    setHandler(resumeSignal, () => steer('resume', () => (this.steering.paused = false)));
-    setHandler(abortSignal, (payload?: unknown) => {
-      const reason = (payload as { reason?: unknown } | undefined)?.reason;
-      if (payload !== undefined && (typeof payload !== 'object' || payload === null || (reason !== undefined && typeof reason !== 'string'))) {
-        this.record(`abort payload ${JSON.stringify(payload)?.slice(0, 100)} is malformed (expected { reason: string }); using the default reason`);
-      }
-      steer('abort', () => {
-        this.steering.abortRequested = true;
-        this.steering.abortReason = typeof reason === 'string' && reason.trim() ? `aborted: ${reason.trim().slice(0, 500)}` : 'aborted by a person';
-      });
-    });
+    this.steering = new Steering({ phase: () => this.status.phase, canaryWeight: () => this.status.canaryWeight, strategy: config.strategy, record: (message) => this.record(message) });
+    this.steering.listen();
     setHandler(statusQuery, () => this.status);
 
     upsertSearchAttributes([
@@ -271,14 +278,46 @@ export class ReleaseRun {
    * Moves traffic. Meanwhile `status.waitingFor` names the change, so a router that keeps failing
    * (an API server down while the change retries) shows in `status` and `watch` instead of the last step.
    */
-  private async applyWeights(weights: { primaryWeight: number; canaryWeight: number }): Promise<void> {
+  private async applyWeights(weights: { primaryWeight: number; canaryWeight: number }, via: Pick<ReleaseActivities, 'setWeights'> = this.weightChanges): Promise<boolean> {
     const before = this.status.waitingFor;
     this.status.waitingFor = `weight change to ${this.primary} ${weights.primaryWeight}%, ${this.canary} ${weights.canaryWeight}% (TraefikService ${this.split.namespace}/${this.split.router})`;
     try {
-      await this.weightChanges.setWeights({ split: this.split, weights });
+      return (await via.setWeights({ split: this.split, weights })).changed;
     } finally {
       this.status.waitingFor = before;
     }
+  }
+
+  /**
+   * A rollback's 100/0, which must land: the usual attempts first, then an activity retried without
+   * limit (capped backoff) while Slack hears of it after 5 minutes and every 30 after that.
+   */
+  private async restorePrimaryTraffic(reason: string): Promise<void> {
+    const weights = { primaryWeight: 100, canaryWeight: 0 };
+    try {
+      await this.applyWeights(weights);
+      return;
+    } catch (error) {
+      if (!this.checkpoints) throw error;
+      this.record(`The weight change to ${this.primary} 100% failed (${failureMessage(error)}); it retries until it lands`);
+    }
+    let landed = false;
+    const alerts = (async () => {
+      let waitMs = STUCK_ROLLBACK_FIRST_ALERT_MS;
+      for (let waitedMs = waitMs; !(await condition(() => landed, waitMs)); waitedMs += waitMs) {
+        await this.notify(
+          `Rollback of ${this.label} is stuck: traffic is not back on ${this.primary} after ${Math.round(waitedMs / 60_000)} min (TraefikService ${this.split.namespace}/${this.split.router}: the weight change keeps retrying). Rolling back because: ${reason}`,
+          'error',
+        );
+        waitMs = STUCK_ROLLBACK_ALERT_EVERY_MS;
+      }
+    })();
+    try {
+      await this.applyWeights(weights, this.acts.trafficUntilLanded);
+    } finally {
+      landed = true;
+    }
+    await alerts;
   }
 
   async setCanaryWeight(canaryWeight: number): Promise<void> {
@@ -318,7 +357,7 @@ export class ReleaseRun {
       const { primary, canary, split, target } = this;
       try {
         // Traffic first: one call puts every request back on the primary, which was never touched.
-        await this.applyWeights({ primaryWeight: 100, canaryWeight: 0 });
+        await this.restorePrimaryTraffic(reason);
         this.status.canaryWeight = 0;
         this.rollbackMs = Date.now() - decisionMs;
         this.record(`Weights: ${primary} 100%, ${canary} 0%`);
@@ -351,11 +390,109 @@ export class ReleaseRun {
       await this.acts.deploy.uninstallRelease({ target, release: canary });
       this.record(`Removed ${canary}`);
     } catch (error) {
+      if (this.checkpoints && this.status.phase === 'Promoting') return this.primaryUpgradeFailed(failureMessage(error));
       return this.failed(`promotion of ${version} stopped at ${this.status.phase}: ${failureMessage(error)}. Traffic stays at ${100 - this.status.canaryWeight}% ${primary} / ${this.status.canaryWeight}% ${canary}; check helm status ${primary} -n ${target.namespace}`);
     }
     this.setPhase('Succeeded');
     await this.notify(`Promoted ${this.label} (was ${this.status.previousVersion ?? 'not installed'}) after ${this.status.iteration} analysis rounds.`, 'success');
     return this.conclude('promoted', why);
+  }
+
+  /**
+   * The primary's upgrade failed during promotion: a half-upgraded primary must not keep serving.
+   * Traffic moves to the canary (which runs the new version and passed analysis) while the primary
+   * is rolled back to the revision it had, then back to the primary; the canary is removed. The
+   * release ends `failed` with the exact state, since the new version was not released.
+   */
+  private primaryUpgradeFailed(upgradeError: string): Promise<ReleaseResult> {
+    return CancellationScope.nonCancellable(async () => {
+      const { primary, canary, target, version } = this;
+      const what = `the helm upgrade of ${primary} to ${version} failed during promotion (${upgradeError})`;
+      try {
+        await this.applyWeights({ primaryWeight: 0, canaryWeight: 100 });
+        this.status.canaryWeight = 100;
+        this.record(`Weights: ${primary} 0%, ${canary} 100% while ${primary} is put back`);
+      } catch (error) {
+        return this.failed(`${what}, and traffic could not be moved to ${canary} (${failureMessage(error)}): ${100 - this.status.canaryWeight}% still reaches ${primary}; check helm history ${primary} -n ${target.namespace} and TraefikService ${this.split.namespace}/${this.split.router}`);
+      }
+      const before = this.primaryBefore;
+      if (!before) return this.failed(`${what}; ${primary} had no revision to roll back to. Traffic is 100% on ${canary} (${version}, passed analysis); ${primary} needs a person: helm history ${primary} -n ${target.namespace}`);
+      this.record(`Rolling ${primary} back to revision ${before.revision} (${before.version ?? 'unknown version'})`);
+      try {
+        await this.acts.deploy.rollbackRelease({ target, release: primary, revision: before.revision });
+        await this.acts.deploy.waitReady({ namespace: target.namespace, name: primary, timeoutMs: this.helmTimeoutMs });
+      } catch (error) {
+        return this.failed(`${what}, and helm rollback ${primary} ${before.revision} failed too (${failureMessage(error)}). Traffic is 100% on ${canary} (${version}, passed analysis); ${primary} needs a person: helm history ${primary} -n ${target.namespace}`);
+      }
+      try {
+        await this.restorePrimaryTraffic(what);
+        this.status.canaryWeight = 0;
+        this.record(`Weights: ${primary} 100%, ${canary} 0%`);
+      } catch (error) {
+        return this.failed(`${what}; ${primary} is back at revision ${before.revision} (${before.version ?? 'unknown version'}), but traffic could not move back to it (${failureMessage(error)}): 100% reaches ${canary} (${version}); check TraefikService ${this.split.namespace}/${this.split.router}`);
+      }
+      try {
+        await this.acts.deploy.uninstallRelease({ target, release: canary });
+        this.record(`Removed ${canary}`);
+      } catch (error) {
+        return this.failed(`${what}; ${primary} is back at revision ${before.revision} (${before.version ?? 'unknown version'}) with 100% of traffic, but ${canary} could not be removed (helm uninstall ${canary} -n ${target.namespace}): ${failureMessage(error)}`);
+      }
+      return this.failed(`${what}; ${primary} was rolled back to revision ${before.revision} (${before.version ?? 'unknown version'}) and serves 100%; ${canary} was removed; ${version} is not released`);
+    });
+  }
+
+  /**
+   * The steering rule, checked before every forward step (a weight increase, the switch to green,
+   * the promotion after the last round): an accepted abort wins, a pause holds here until resume or
+   * abort, a promote skips what remains.
+   */
+  async checkpoint(): Promise<StepResult> {
+    if (!this.checkpoints) return { kind: 'open' };
+    for (;;) {
+      if (this.steering.abortRequested) return { kind: 'abort' };
+      if (this.steering.paused) {
+        await this.holdWhilePaused();
+        continue;
+      }
+      if (this.steering.promoteRequested) return { kind: 'promote' };
+      return { kind: 'open' };
+    }
+  }
+
+  /**
+   * A promote accepted while a round was being measured wins over that round's verdict, as an abort
+   * would: the person's answer was "promote", and the CLI told them so.
+   */
+  promoteWinsOverRound(): boolean {
+    if (!this.checkpoints || !this.steering.promoteRequested || this.steering.abortRequested) return false;
+    this.record(`promote was accepted while analysis ${this.status.iteration} ran: it wins over that round's verdict`);
+    return true;
+  }
+
+  /** The checkpoint before anything is installed: only an abort counts (a pause holds the first weight, not the install). */
+  abortedBeforeInstall(): boolean {
+    return this.checkpoints && this.steering.abortRequested;
+  }
+
+  /**
+   * Before a canary (green) is installed, the canary track must carry no traffic: a release that
+   * ended failed with traffic split would otherwise send users to the untested install.
+   */
+  async clearCanaryTrack(): Promise<void> {
+    if (!this.checkpoints) return;
+    if (await this.applyWeights({ primaryWeight: 100, canaryWeight: 0 })) {
+      this.record(`The canary track still carried traffic from an earlier release: ${this.primary} 100%, ${this.canary} 0% before the install`);
+    }
+    this.status.canaryWeight = 0;
+  }
+
+  /**
+   * The workflow was cancelled (a cancelled drill cancels its release; `temporal workflow cancel`):
+   * it rolls back like an abort, or stops if nothing was installed yet.
+   */
+  cancelled(installed: boolean): Promise<ReleaseResult> {
+    const reason = 'cancelled: the workflow was cancelled (a cancelled drill, or temporal workflow cancel)';
+    return installed ? this.rollBack(reason, false) : CancellationScope.nonCancellable(() => this.abandon(reason));
   }
 
   /** What a strategy does with an interruption of its flow. */
@@ -404,11 +541,11 @@ export class ReleaseRun {
     const rolloutHooks = this.hooksOf('rollout');
     let verdict: RoundVerdict;
     if (!rolloutHooks.length) {
-      verdict = judgeRound(await this.queryChecks(checks));
+      verdict = await this.metricRound(checks);
     } else {
       const hookChecks = (await this.callHooks(rolloutHooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
       if (hookChecks.every((check) => check.passed)) {
-        const metrics = judgeRound(await this.queryChecks(checks));
+        const metrics = await this.metricRound(checks);
         verdict = { passed: metrics.passed, checks: [...hookChecks, ...metrics.checks] };
       } else {
         verdict = { passed: false, checks: hookChecks };
@@ -418,6 +555,22 @@ export class ReleaseRun {
     this.metrics.failedChecks(verdict.checks);
     if (!verdict.passed && this.firstFailedCheckMs === null) this.firstFailedCheckMs = Date.now();
     return verdict;
+  }
+
+  /**
+   * The metric checks of one round. Whatever goes wrong inside it (an activity that failed for good,
+   * an answer the judge cannot read) is a failed check named `analysis error` that counts toward the
+   * threshold, never the release's reason.
+   */
+  private async metricRound(checks: CheckQuery[]): Promise<RoundVerdict> {
+    if (!this.checkpoints) return judgeRound(await this.queryChecks(checks));
+    try {
+      return judgeRound(await this.queryChecks(checks));
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const reason = `analysis error: ${failureMessage(error)}`;
+      return { passed: false, checks: [{ name: 'analysis error', value: null, threshold: 0, passed: false, reason }] };
+    }
   }
 
   private queryChecks(checks: CheckQuery[]) {
@@ -535,6 +688,7 @@ export class ReleaseRun {
       const rollback = await this.rollbackRequestedByHook();
       if (rollback) return { kind: 'rollback', reason: rollback, fromAnalysis: false };
       const decision = await this.analyse(checks);
+      if (this.promoteWinsOverRound()) return { kind: 'promote' };
       if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
     }
   }

@@ -163,6 +163,33 @@ describe('steering and observing from the CLI', () => {
     expect(watched.out).toContain('aborted: bad dashboard');
   });
 
+  test('steering is acknowledged: the answer says what happens next, a refusal exits 1 with the phase, and abort --wait follows to the end', async () => {
+    const { file, id } = releaseFile({ analysis: { interval: '1s', stepWeight: 10 } });
+    await cli('start', '--config', file, '--version', '2.0.0');
+    const handle = harness.client.workflow.getHandle(id);
+    await eventually('canary at 10%', () => handle.query(statusQuery), (s) => s.canaryWeight >= 10);
+
+    const resume = await cli('resume', id, '--by', 'ana@laptop');
+    expect(resume.code).toBe(1);
+    expect(resume.err).toContain('resume refused (phase Progressing): the release is not paused');
+    const pause = await cli('pause', id, '--by', 'ana@laptop');
+    expect(pause.code).toBe(0);
+    expect(pause.out).toMatch(/^pause accepted from ana@laptop: holding at \d+% \(no weight increase, no analysis\) until resume or abort/);
+    const held = await handle.query(statusQuery);
+    expect(held.phase).toBe('Paused');
+
+    const aborted = await cli('abort', id, '--by', 'ana@laptop', '--reason', 'error budget', '--wait');
+    expect(aborted.out).toContain(`abort accepted from ana@laptop: rolling back from ${held.canaryWeight}% (${id})`);
+    expect(aborted.code).toBe(3);
+    expect(aborted.out).toContain('ROLLEDBACK: aborted: error budget');
+    // A refused message leaves no trace in the history; the accepted ones are there as Updates.
+    const history = await handle.fetchHistory();
+    const updates = history.events!.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes).map((event) => event.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name);
+    expect(updates).toEqual(['pause', 'abort']);
+    const again = await cli('abort', id);
+    expect(again.code).toBe(1);
+  });
+
   test('an unknown release and an unreachable Temporal give clear errors', async () => {
     const unknown = await cli('status', 'shop/does-not-exist');
     expect(unknown.code).toBe(2);

@@ -108,7 +108,7 @@ describe('decideSignal', () => {
   const cases: Array<[string, SignalName, State, boolean, string]> = [
     ['accepts abort', 'abort', idle, true, 'abort accepted: rolling back'],
     ['accepts abort while paused', 'abort', paused, true, 'abort accepted: rolling back'],
-    ['accepts abort after promote was requested', 'abort', { ...idle, promoteRequested: true }, true, 'abort accepted: rolling back'],
+    ['refuses abort once promote was accepted (exactly one of the two applies)', 'abort', { ...idle, promoteRequested: true }, false, 'abort ignored: promote was already accepted and promotion goes on (past the point of no return: release the previous version to go back)'],
     ['accepts the first promote', 'promote', idle, true, 'promote accepted: skipping the remaining steps'],
     ['accepts promote while paused', 'promote', paused, true, 'promote accepted: skipping the remaining steps'],
     ['ignores a second promote', 'promote', { ...idle, promoteRequested: true }, false, 'promote ignored: promotion was already requested'],

@@ -5,7 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { ReleaseHarness } from '../support/harness';
+import { abortUpdate, statusQuery, TASK_QUEUE } from '../../src/workflows/messages';
+import { approveUpdate, migrationStatusQuery } from '../../src/workflows/migration';
+import { releaseWorkflowId } from '../../src/workflows/types';
+import { eventually, ReleaseHarness } from '../support/harness';
 import { FakeWebhooks } from '../support/stand-ins';
 
 const FIXTURES = path.join(__dirname, '../fixtures/histories');
@@ -112,4 +115,41 @@ test('records a direct release rolled back after a failed helm test', async () =
     await handle.result();
     return handle;
   });
+});
+
+test('records a canary aborted by an acknowledged Update at 50%', async () => {
+  await record('canary-aborted-by-update', async () => {
+    const config = harness.config();
+    harness.seedPrimary(config, '1.0.0');
+    const handle = await harness.start(config, '1.1.0');
+    await eventually('canary at 50%', () => handle.query(statusQuery), (status) => status.canaryWeight >= 50, 60_000);
+    await handle.executeUpdate(abortUpdate, { args: [{ by: 'recorder@fixtures', reason: 'recorded abort' }] });
+    await handle.result();
+    return handle;
+  });
+});
+
+test('records a rollback drill and the release it ran', async () => {
+  const config = harness.config({ drill: { version: '9.9.9-drill', set: { 'faultInjection.errorRate': '50' }, maxRestore: '5s' } });
+  harness.seedPrimary(config, '1.0.0');
+  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: query.includes(`${config.traffic.canaryService}-`) ? 50 : 99.9 });
+  await record('drill-passed', async () => {
+    const handle = await harness.client.workflow.start('rollbackDrill', { taskQueue: TASK_QUEUE, workflowId: `drill-shop-${config.service.name}`, args: [{ config, trigger: 'manual' }] });
+    await handle.result();
+    return handle;
+  });
+  await record('drill-release-rolled-back', async () => ({ workflowId: releaseWorkflowId('shop', config.service.name) }));
+});
+
+test('records a migration in phase 1: a reported direct release and a forced approval (then terminated)', async () => {
+  const config = harness.config({ strategy: 'direct', migration: { directReleasesToPass: 2 } });
+  harness.seedPrimary(config, '1.0.0', 2);
+  const id = `migration-shop-${config.service.name}`;
+  const migration = await harness.client.workflow.start('migration', { taskQueue: TASK_QUEUE, workflowId: id, args: [{ config, checkInterval: '1m' }] });
+  await eventually('the first verification', () => migration.query(migrationStatusQuery), (status) => status.lastCheckedAt !== null);
+  await (await harness.start(config, '1.1.0')).result();
+  await migration.executeUpdate(approveUpdate, { args: [{ by: 'recorder', force: true, reason: 'recorded for the replay test' }] });
+  await eventually('phase 2', () => migration.query(migrationStatusQuery), (status) => status.phase === 2);
+  await record('migration-phase-1-forced', async () => migration);
+  await migration.terminate('recorded');
 });

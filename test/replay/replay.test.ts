@@ -6,11 +6,11 @@ import { workflowBundle } from '../support/harness';
 
 const FIXTURES = path.join(__dirname, '../fixtures/histories');
 /** Histories recorded before a patch() change stay, so releases that were running then still replay. */
-const OLDER_RECORDINGS = ['before-local-weight-changes'];
+const OLDER_RECORDINGS = ['before-local-weight-changes', 'before-steering-checkpoints'];
 const histories = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
 const allHistories = [...histories, ...OLDER_RECORDINGS.flatMap((dir) => readdirSync(path.join(FIXTURES, dir)).filter((file) => file.endsWith('.json')).map((file) => `${dir}/${file}`))];
 
-describe('replay of recorded release histories against the current workflow code', () => {
+describe('replay of recorded release, drill and migration histories against the current workflow code', () => {
   test('the recorded histories include canary, blue-green and direct releases, promoted and rolled back', () => {
     expect(histories).toEqual(
       expect.arrayContaining([
@@ -21,12 +21,18 @@ describe('replay of recorded release histories against the current workflow code
         'blue-green-rolled-back-after-switch.json',
         'direct-promoted.json',
         'direct-rolled-back.json',
+        'canary-aborted-by-update.json',
+        'drill-passed.json',
+        'drill-release-rolled-back.json',
+        'migration-phase-1-forced.json',
       ]),
     );
   });
 
-  test('histories recorded before weight changes became local activities are kept', () => {
-    expect(allHistories).toEqual(expect.arrayContaining(['before-local-weight-changes/canary-promoted.json', 'before-local-weight-changes/direct-rolled-back.json']));
+  test('histories recorded before weight changes became local activities, and before the steering checkpoints, are kept', () => {
+    expect(allHistories).toEqual(
+      expect.arrayContaining(['before-local-weight-changes/canary-promoted.json', 'before-local-weight-changes/direct-rolled-back.json', 'before-steering-checkpoints/canary-promoted.json', 'before-steering-checkpoints/blue-green-promoted.json']),
+    );
   });
 
   test.each(allHistories)('%s replays without a determinism violation', async (file) => {

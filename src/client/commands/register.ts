@@ -43,21 +43,21 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .option('--json', 'print only the final result as JSON')
     .action(run((id, options) => watchCommand(id, options, io, env)));
 
+  // Acknowledged: exit 0 says what happens next; exit 1 says the phase and why the release refused it.
   for (const [signal, description] of [
     ['promote', 'skip the remaining steps and promote now'],
+    ['abort', 'roll back now'],
     ['pause', 'hold the weight and the analysis'],
     ['resume', 'continue a paused release'],
   ] as const) {
-    program
+    const command = program
       .command(`${signal} <id>`)
       .description(description)
-      .action(run((id) => steerCommand(signal as SteeringSignal, id, {}, io, env)));
+      .option('--reason <text>', 'why, for the record and Slack')
+      .option('--by <who>', 'who steers, for the record (default: user@host)');
+    if (signal === 'promote' || signal === 'abort') command.option('--wait', 'then follow the release to its end; exit 0 promoted, 3 rolled back, 4 failed');
+    command.action(run((id, options) => steerCommand(signal as SteeringSignal, id, options, io, env)));
   }
-  program
-    .command('abort <id>')
-    .description('roll back now')
-    .option('--reason <text>', 'why, for the record and Slack')
-    .action(run((id, options) => steerCommand('abort', id, options, io, env)));
 
   program
     .command('list')

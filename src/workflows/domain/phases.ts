@@ -66,7 +66,11 @@ export function decideSignal(
   }
   switch (signal) {
     case 'abort':
-      return { accepted: true, note: 'abort accepted: rolling back' };
+      // promote and abort sent together: exactly one applies. Once promote is accepted the release is
+      // past its point of no return, and saying OK to an abort that cannot act would be a lie.
+      return state.promoteRequested
+        ? { accepted: false, note: 'abort ignored: promote was already accepted and promotion goes on (past the point of no return: release the previous version to go back)' }
+        : { accepted: true, note: 'abort accepted: rolling back' };
     case 'promote':
       return state.promoteRequested
         ? { accepted: false, note: 'promote ignored: promotion was already requested' }
@@ -75,5 +79,28 @@ export function decideSignal(
       return state.paused ? { accepted: false, note: 'pause ignored: the release is already paused' } : { accepted: true, note: 'pause accepted: weight and analysis held until resume' };
     case 'resume':
       return state.paused ? { accepted: true, note: 'resume accepted: analysis continues' } : { accepted: false, note: 'resume ignored: the release is not paused' };
+  }
+}
+
+/** The text an acknowledged steering Update is refused with: the phase it found and why. */
+export function steeringRefusal(signal: SignalName, phase: Phase, decision: SignalDecision): string {
+  const why = decision.note.startsWith(`${signal} ignored: `) ? decision.note.slice(`${signal} ignored: `.length) : decision.note;
+  return `${signal} refused (phase ${phase}): ${why}`;
+}
+
+/** What an accepted steering message does next, in the words the CLI prints. */
+export function steeringReply(signal: SignalName, by: string, situation: { strategy: 'canary' | 'blueGreen' | 'direct'; phase: Phase; canaryWeight: number }): string {
+  const { strategy, phase, canaryWeight } = situation;
+  const from = `${signal} accepted from ${by}`;
+  switch (signal) {
+    case 'abort':
+      if (strategy === 'direct') return `${from}: rolling back to the recorded revision${phase === 'Initializing' ? ' (nothing upgraded yet: the release stops)' : ''}`;
+      return `${from}: rolling back from ${canaryWeight}%`;
+    case 'promote':
+      return `${from}: promoting from ${canaryWeight}%, the remaining steps skipped`;
+    case 'pause':
+      return `${from}: holding at ${canaryWeight}% (no weight increase, no analysis) until resume or abort`;
+    case 'resume':
+      return `${from}: the analysis continues from ${canaryWeight}%`;
   }
 }
