@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckQuery } from '../workflows/domain/queries';
-import type { MetricReading } from '../workflows/domain/analysis';
+import { normaliseOutcome, type MetricOutcome, type MetricReading } from '../workflows/domain/analysis';
 import axios from 'axios';
 import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
 import { HttpWebhookCaller } from './adapters/http-webhook-caller';
@@ -103,12 +103,21 @@ export function createActivities(deps: ActivityDeps) {
       return deps.router.getWeights(args);
     },
 
-    /** Runs every check's query; a query that fails becomes an `error` reading, judged by the workflow. */
+    /**
+     * Runs every check's query; every answer becomes a reading for the workflow to judge, never a
+     * thrown error. A provider that breaks its contract (throws, or returns a non-finite value) is
+     * caught here too, so no NaN or ±Inf reaches the history as `null`.
+     */
     async queryChecks(args: { checks: CheckQuery[]; metricsServer?: string }): Promise<MetricReading[]> {
       const metrics = deps.metricsFor(args.metricsServer);
-      return Promise.all(
-        args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await metrics.query({ query }) })),
-      );
+      const outcomeOf = async (query: string): Promise<MetricOutcome> => {
+        try {
+          return normaliseOutcome(await metrics.query({ query }));
+        } catch (error) {
+          return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
+        }
+      };
+      return Promise.all(args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await outcomeOf(query) })));
     },
 
     /**
