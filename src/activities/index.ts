@@ -27,7 +27,11 @@ export interface ActivityDeps {
   deployer: Deployer;
   readiness: ReadinessChecker;
   router: TrafficRouter;
-  /** The metrics provider for a Prometheus URL (the config's metricsServer), or the worker's PROMETHEUS_URL when absent. */
+  /**
+   * The metrics provider for a Prometheus URL (the config's metricsServer), or the worker's
+   * PROMETHEUS_URL when absent. Throws (before any request) for a URL the worker does not list:
+   * its tokens go only to its own servers.
+   */
   metricsFor(serverUrl?: string): MetricsProvider;
   notifier: Notifier;
   /** Calls the config's webhooks; an HTTP caller with default settings when absent. */
@@ -35,7 +39,7 @@ export interface ActivityDeps {
 }
 
 /** Failure types the workflow branches on (`failure.type`). */
-export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady' } as const;
+export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady', metricsServer: 'MetricsServerRefused' } as const;
 
 /** Heartbeats only when running inside an activity (adapters are also used outside, e.g. by the CLI). */
 function heartbeat(detail?: unknown): void {
@@ -103,9 +107,12 @@ export function createActivities(deps: ActivityDeps) {
       return deps.router.getWeights(args);
     },
 
-    /** Runs every check's query; a query that fails becomes an `error` reading, judged by the workflow. */
+    /**
+     * Runs every check's query; a query that fails becomes an `error` reading, judged by the workflow.
+     * A metricsServer the worker does not list fails non-retryably (MetricsServerRefused), unqueried.
+     */
     async queryChecks(args: { checks: CheckQuery[]; metricsServer?: string }): Promise<MetricReading[]> {
-      const metrics = deps.metricsFor(args.metricsServer);
+      const metrics = await asFailure(FAILURE_TYPES.metricsServer, async () => deps.metricsFor(args.metricsServer));
       return Promise.all(
         args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await metrics.query({ query }) })),
       );

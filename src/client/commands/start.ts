@@ -7,6 +7,7 @@ import type { release } from '../../workflows/release';
 import { ensureSearchAttributes } from '../../worker/worker';
 import { CliError } from '../errors';
 import { strategyFromMigration } from './migrate';
+import { checkMetricsServer } from './validate';
 import { followRelease } from '../follow';
 import type { CliIO } from '../output';
 import { connectClient } from '../temporal';
@@ -23,8 +24,9 @@ export interface StartOptions {
 const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 
 /** Validates first: a bad config or flag never starts a workflow. */
-export function buildReleaseInput(options: StartOptions): ReleaseInput {
+export function buildReleaseInput(options: StartOptions, env: NodeJS.ProcessEnv = {}): ReleaseInput {
   const config = loadConfigFile(options.config, options.values ? { valuesFile: options.values } : {});
+  checkMetricsServer(config, options.config, env);
   if (!VERSION_PATTERN.test(options.version)) {
     throw new CliError(`--version "${options.version}" is not a version: use letters, digits, ".", "-", "_" or "+" (e.g. 1.1.0)`, EXIT_CODES.badInput);
   }
@@ -66,7 +68,7 @@ export async function startReleaseWorkflow(client: Client, input: ReleaseInput, 
 }
 
 export async function startCommand(options: StartOptions, io: CliIO, env: NodeJS.ProcessEnv): Promise<number> {
-  const input = buildReleaseInput(options);
+  const input = buildReleaseInput(options, env);
   const { service } = input.config;
   const workflowId = releaseWorkflowId(service.namespace, service.name);
   const { client, close } = await connectClient(env);
