@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { CheckQuery } from '../workflows/domain/queries';
 import type { MetricReading } from '../workflows/domain/analysis';
 import axios from 'axios';
+import { checkReleaseInput, type ReleaseInputCheck } from '../config/release-input';
 import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
 import { HttpWebhookCaller } from './adapters/http-webhook-caller';
 import type {
@@ -66,6 +67,23 @@ async function asFailure<T>(type: string, action: () => Promise<T>): Promise<T> 
 export function createActivities(deps: ActivityDeps) {
   const webhooks = deps.webhooks ?? new HttpWebhookCaller(axios.create());
   return {
+    /**
+     * The worker's check of a release input before anything acts on it (schema, version, and a
+     * metricsServer it would send a token to). Returns every issue, or the input as resolved; a
+     * local activity: it reads nothing outside the worker.
+     */
+    async checkReleaseInput(args: { input: unknown }): Promise<ReleaseInputCheck> {
+      return checkReleaseInput(args.input, (metricsServer) => {
+        if (metricsServer === undefined) return null;
+        try {
+          deps.metricsFor(metricsServer);
+          return null;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      });
+    },
+
     async describeRelease(args: { target: HelmTarget; release: string; revision?: number }): Promise<ReleaseRevision | null> {
       return deps.deployer.describe(args);
     },

@@ -1,6 +1,6 @@
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { statusQuery } from '../workflows/messages';
-import { EXIT_CODES, exitCodeFor, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
+import { EXIT_CODES, exitCodeFor, INVALID_INPUT_FAILURE, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
 import { formatMs } from '../workflows/domain/duration';
 import { renderStatus, weightBar, type CliIO } from './output';
 
@@ -55,6 +55,11 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
         return exitCodeFor(result.outcome);
       } catch (error) {
         const cause = error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : (error as Error).message;
+        // The worker refused the input before acting on it: bad input, as `validate` would say.
+        if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure && error.cause.type === INVALID_INPUT_FAILURE) {
+          io.err(`REFUSED: ${cause}`);
+          return EXIT_CODES.badInput;
+        }
         io.err(`FAILED: the release workflow ended ${description.status.name}: ${cause}`);
         return EXIT_CODES.failed;
       }

@@ -29,6 +29,10 @@ const kubernetesName = z
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a Kubernetes name: lower-case letters, digits and "-"' })
   .max(53, { message: 'expected at most 53 characters (Helm release names are limited to 53)' });
 
+/** A release version (`--version`, `drill.version`): it becomes a Helm value and a search attribute. */
+export const RELEASE_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+export const RELEASE_VERSION_HINT = 'use letters, digits, ".", "-", "_" or "+", starting with a letter or digit (e.g. 1.1.0)';
+
 export const STRATEGIES = { canary: 'canary', blueGreen: 'blueGreen', direct: 'direct' } as const;
 export type Strategy = (typeof STRATEGIES)[keyof typeof STRATEGIES];
 

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client, type Connection, type WorkflowStartOptions } from '@temporalio/client';
-import { loadConfigFile, strategySchema } from '../../config';
+import { loadConfigFile, RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN, strategySchema } from '../../config';
 import { SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE } from '../../workflows/messages';
 import { EXIT_CODES, releaseWorkflowId, type ReleaseInput } from '../../workflows/types';
 import type { release } from '../../workflows/release';
@@ -21,14 +21,12 @@ export interface StartOptions {
   json?: boolean;
 }
 
-const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-
 /** Validates first: a bad config or flag never starts a workflow. */
 export function buildReleaseInput(options: StartOptions, env: NodeJS.ProcessEnv = {}): ReleaseInput {
   const config = loadConfigFile(options.config, options.values ? { valuesFile: options.values } : {});
   checkMetricsServer(config, options.config, env);
-  if (!VERSION_PATTERN.test(options.version)) {
-    throw new CliError(`--version "${options.version}" is not a version: use letters, digits, ".", "-", "_" or "+" (e.g. 1.1.0)`, EXIT_CODES.badInput);
+  if (!RELEASE_VERSION_PATTERN.test(options.version)) {
+    throw new CliError(`--version "${options.version}" is not a version: ${RELEASE_VERSION_HINT}`, EXIT_CODES.badInput);
   }
   if (options.strategy !== undefined) {
     const strategy = strategySchema.safeParse(options.strategy);
