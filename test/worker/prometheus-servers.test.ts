@@ -132,6 +132,6 @@ describe('validate and start refuse an unlisted metricsServer when their environ
   test('without the list in its environment, validate passes and says the worker decides', async () => {
     const result = await cli(['validate', '--config', configFile('http://elsewhere:9090')], {});
     expect(result.code).toBe(0);
-    expect(result.err).toContain('must be one of the worker\'s Prometheus servers');
+    expect(result.out).toContain('must be one of the worker\'s Prometheus servers');
   });
 });

@@ -26,9 +26,9 @@ export function checkMetricsServer(config: ReleaseConfig, source: string, env: N
 export function validateCommand(options: ValidateOptions, io: CliIO, env: NodeJS.ProcessEnv = {}): number {
   const config = loadConfigFile(options.config, options.values ? { valuesFile: options.values } : {});
   const checked = checkMetricsServer(config, options.config, env);
-  if (!checked && !options.json) {
-    io.err(`note: metricsServer ${config.metricsServer} must be one of the worker's Prometheus servers (PROMETHEUS_URL or ${PROMETHEUS_SERVERS_ENV} on the worker), or the worker refuses the release; set them here as on the worker to check it now`);
-  }
-  io.out(options.json ? JSON.stringify({ valid: true, config }, null, 2) : `${options.config} is valid. Resolved config:\n${JSON.stringify(config, null, 2)}`);
+  const note = checked
+    ? ''
+    : `\nNote: metricsServer ${config.metricsServer} must be one of the worker's Prometheus servers (PROMETHEUS_URL or ${PROMETHEUS_SERVERS_ENV} on the worker), or the worker refuses the release; set them here as on the worker to check it now.`;
+  io.out(options.json ? JSON.stringify({ valid: true, config }, null, 2) : `${options.config} is valid. Resolved config:\n${JSON.stringify(config, null, 2)}${note}`);
   return 0;
 }
