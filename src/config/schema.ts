@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
+import { valuePathProblem } from './value-paths';
 
 /**
  * The release configuration (YAML). Unknown keys are errors so that a typo never silently falls back
@@ -79,7 +80,16 @@ const customMetricSchema = z
     message: 'min is above max: no value can pass the check; swap them (min is the lowest value allowed, max the highest)',
   });
 
-const setValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+/** A dotted helm value path (`image.tag`); see value-paths.ts. */
+const valuePath = z.string().superRefine((key, ctx) => {
+  const problem = valuePathProblem(key);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** Values for helm by dotted path, passed to helm whole and typed. */
+const setValues = z.record(
+  valuePath,
+  z.union([z.string(), z.number().refine(Number.isFinite, { message: 'expected a finite number' }), z.boolean()]),
+);
 
 export const configSchema = z
   .strictObject({
@@ -96,7 +106,7 @@ export const configSchema = z
       .strictObject({
         chart: z.string().min(1).optional(),
         valuesFiles: z.array(z.string()).default([]),
-        versionValue: z.string().min(1).default('image.tag'),
+        versionValue: valuePath.default('image.tag'),
         set: setValues.default({}),
         releases: z.strictObject({ primary: kubernetesName.optional(), canary: kubernetesName.optional() }).prefault({}),
         timeout: duration.default('5m'),

@@ -94,6 +94,9 @@ describe('a bad value in one field is reported at that field', () => {
     ['helm.set.auth.apiKey', 'an api key in a helm.set path', (c) => (c.helm.set = { 'auth.apiKey': 'k-123' })],
     ['drill.set.redis.auth.token', 'a token in a drill.set path', (c) => (c.drill = { version: '1.0.0-drill', set: { 'redis.auth.token': 'abc' } })],
     ['drill.version', 'not a version', (c) => (c.drill = { version: '1.0 drill' })],
+    ['helm.set.list[0]', 'a list index in a helm.set path', (c) => (c.helm.set = { 'list[0]': 'x' })],
+    ['helm.set.a..b', 'an empty part in a helm.set path', (c) => (c.helm.set = { 'a..b': 'x' })],
+    ['helm.versionValue', 'a versionValue ending in a dot', (c) => (c.helm.versionValue = 'image.')],
   ];
 
   test.each(cases)('%s: %s', (path, _what, mutate) => {
