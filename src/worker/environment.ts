@@ -58,7 +58,9 @@ export type WorkerEnv = z.infer<typeof workerEnvSchema> & {
   prometheusServers: PrometheusServer[];
 };
 
-export function readWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
+export function readWorkerEnv(rawEnv: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  // `VAR=` (docker compose's `${VAR:-}`, an env file line left blank) means unset, not an empty value to refuse.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== '')) as NodeJS.ProcessEnv;
   const result = workerEnvSchema.safeParse(env);
   const lines = result.success ? [] : result.error.issues.map((issue) => `  - ${issue.path.join('.')}: ${issue.message}`);
   const prometheusServers: PrometheusServer[] = [];

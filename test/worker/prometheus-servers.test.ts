@@ -87,6 +87,13 @@ describe('the worker environment lists its servers', () => {
     expect(() => readWorkerEnv({ DOCUTAG_PROMETHEUS_SERVERS: 'https://prom-eu:9090=PROM_EU_TOKEN' })).toThrow(/names PROM_EU_TOKEN for its token, but PROM_EU_TOKEN is unset or empty/);
   });
 
+  test('empty optional variables (compose\'s ${VAR:-}) count as unset instead of stopping the worker', () => {
+    const env = readWorkerEnv({ PROMETHEUS_BEARER_TOKEN: '', SLACK_WEBHOOK_URL: '', PROMETHEUS_URL: '', DOCUTAG_PROMETHEUS_SERVERS: '' });
+    expect(env.PROMETHEUS_BEARER_TOKEN).toBeUndefined();
+    expect(env.SLACK_WEBHOOK_URL).toBeUndefined();
+    expect(env.prometheusServers).toEqual([]);
+  });
+
   test('the listed servers\' tokens are redacted like PROMETHEUS_BEARER_TOKEN', () => {
     expect(redactSecrets('answered 403 for eu-token-5678 and main-token-1234', workerEnv())).toBe('answered 403 for [redacted] and [redacted]');
   });
