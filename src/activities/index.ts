@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckQuery } from '../workflows/domain/queries';
-import type { MetricReading } from '../workflows/domain/analysis';
+import { normaliseOutcome, type MetricOutcome, type MetricReading } from '../workflows/domain/analysis';
 import axios from 'axios';
+import { checkReleaseInput, type ReleaseInputCheck } from '../config/release-input';
 import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
 import { HttpWebhookCaller } from './adapters/http-webhook-caller';
 import type {
@@ -27,7 +28,11 @@ export interface ActivityDeps {
   deployer: Deployer;
   readiness: ReadinessChecker;
   router: TrafficRouter;
-  /** The metrics provider for a Prometheus URL (the config's metricsServer), or the worker's PROMETHEUS_URL when absent. */
+  /**
+   * The metrics provider for a Prometheus URL (the config's metricsServer), or the worker's
+   * PROMETHEUS_URL when absent. Throws (before any request) for a URL the worker does not list:
+   * its tokens go only to its own servers.
+   */
   metricsFor(serverUrl?: string): MetricsProvider;
   notifier: Notifier;
   /** Calls the config's webhooks; an HTTP caller with default settings when absent. */
@@ -35,7 +40,7 @@ export interface ActivityDeps {
 }
 
 /** Failure types the workflow branches on (`failure.type`). */
-export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady' } as const;
+export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady', metricsServer: 'MetricsServerRefused' } as const;
 
 /** Heartbeats only when running inside an activity (adapters are also used outside, e.g. by the CLI). */
 function heartbeat(detail?: unknown): void {
@@ -62,6 +67,23 @@ async function asFailure<T>(type: string, action: () => Promise<T>): Promise<T> 
 export function createActivities(deps: ActivityDeps) {
   const webhooks = deps.webhooks ?? new HttpWebhookCaller(axios.create());
   return {
+    /**
+     * The worker's check of a release input before anything acts on it (schema, version, and a
+     * metricsServer it would send a token to). Returns every issue, or the input as resolved; a
+     * local activity: it reads nothing outside the worker.
+     */
+    async checkReleaseInput(args: { input: unknown }): Promise<ReleaseInputCheck> {
+      return checkReleaseInput(args.input, (metricsServer) => {
+        if (metricsServer === undefined) return null;
+        try {
+          deps.metricsFor(metricsServer);
+          return null;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      });
+    },
+
     async describeRelease(args: { target: HelmTarget; release: string; revision?: number }): Promise<ReleaseRevision | null> {
       return deps.deployer.describe(args);
     },
@@ -103,12 +125,22 @@ export function createActivities(deps: ActivityDeps) {
       return deps.router.getWeights(args);
     },
 
-    /** Runs every check's query; a query that fails becomes an `error` reading, judged by the workflow. */
+    /**
+     * Runs every check's query; every answer becomes a reading for the workflow to judge, never a
+     * thrown error. A provider that breaks its contract (throws, or returns a non-finite value) is
+     * caught here too, so no NaN or ±Inf reaches the history as `null`. A metricsServer the worker
+     * does not list fails non-retryably (MetricsServerRefused), unqueried.
+     */
     async queryChecks(args: { checks: CheckQuery[]; metricsServer?: string }): Promise<MetricReading[]> {
-      const metrics = deps.metricsFor(args.metricsServer);
-      return Promise.all(
-        args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await metrics.query({ query }) })),
-      );
+      const metrics = await asFailure(FAILURE_TYPES.metricsServer, async () => deps.metricsFor(args.metricsServer));
+      const outcomeOf = async (query: string): Promise<MetricOutcome> => {
+        try {
+          return normaliseOutcome(await metrics.query({ query }));
+        } catch (error) {
+          return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
+        }
+      };
+      return Promise.all(args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await outcomeOf(query) })));
     },
 
     /**

@@ -104,7 +104,12 @@ export interface TrafficRouter {
   setWeights(args: { split: TrafficSplit; weights: TrafficWeights }): Promise<{ changed: boolean }>;
 }
 
-/** Runs one instant query. No data, NaN and errors come back as outcomes, never as thrown errors. */
+/**
+ * Runs one instant query. Contract: never throws for an answer or a missing one; every answer is an
+ * outcome (a finite value, no data, NaN, ±Inf, many series, a bad answer, an HTTP error, a timeout,
+ * unreachable) with a message a person understands. A value is always a finite number: NaN and ±Inf
+ * do not survive JSON, so they are kinds of their own.
+ */
 export interface MetricsProvider {
   query(args: { query: string }): Promise<MetricOutcome>;
 }

@@ -1,8 +1,8 @@
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { statusQuery } from '../workflows/messages';
-import { EXIT_CODES, exitCodeFor, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
+import { EXIT_CODES, exitCodeFor, INVALID_INPUT_FAILURE, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
 import { formatMs } from '../workflows/domain/duration';
-import { renderStatus, weightBar, type CliIO } from './output';
+import { printable, renderStatus, weightBar, type CliIO } from './output';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -11,7 +11,7 @@ export function renderResult(result: ReleaseResult): string {
   const timings = [`total ${formatMs(result.totalMs)}`];
   if (result.detectionMs !== null) timings.push(`detection ${formatMs(result.detectionMs)}`);
   if (result.rollbackMs !== null) timings.push(`rollback ${formatMs(result.rollbackMs)}`);
-  return `${result.outcome.toUpperCase()}: ${result.reason} (${timings.join(', ')})`;
+  return `${result.outcome.toUpperCase()}: ${printable(result.reason, { singleLine: true })} (${timings.join(', ')})`;
 }
 
 export interface FollowOptions {
@@ -37,7 +37,7 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
       const key = `${event.at}|${event.message}`;
       if (printed.has(key)) continue;
       printed.add(key);
-      io.out(`${event.at.slice(11, 19)}  ${event.message}`);
+      io.out(`${event.at.slice(11, 19)}  ${printable(event.message, { singleLine: true })}`);
     }
     // A direct release moves no traffic: its story is the events, as the deploy script printed it.
     if (status.strategy !== 'direct' && status.canaryWeight !== lastWeight) {
@@ -54,7 +54,12 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
         io.out(options.json ? JSON.stringify(result, null, 2) : renderResult(result));
         return exitCodeFor(result.outcome);
       } catch (error) {
-        const cause = error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : (error as Error).message;
+        const cause = printable(error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : (error as Error).message);
+        // The worker refused the input before acting on it: bad input, as `validate` would say.
+        if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure && error.cause.type === INVALID_INPUT_FAILURE) {
+          io.err(`REFUSED: ${cause}`);
+          return EXIT_CODES.badInput;
+        }
         io.err(`FAILED: the release workflow ended ${description.status.name}: ${cause}`);
         return EXIT_CODES.failed;
       }

@@ -16,6 +16,24 @@ export const processIO: CliIO = {
   isTTY: !!process.stdout.isTTY,
 };
 
+/** Terminal escape sequences: CSI (`ESC [ … final`, colours, cursor moves, clear screen) and OSC (`ESC ] … BEL`, titles, hyperlinks). */
+const ESCAPE_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]/g;
+/** Other control characters (C0 but tab and newline, DEL, C1) and bidirectional overrides, which reorder what a person reads. */
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from outside (webhook bodies, helm stderr, Prometheus errors, all quoted in events and check
+ * reasons) made safe to print: escape sequences removed, other control characters shown as `�`, so
+ * it cannot recolour, clear or retitle the terminal, or hide what came before it. `singleLine` also
+ * folds newlines to ` | `, so a quoted text cannot fake a line of the CLI's own.
+ */
+export function printable(text: string, options: { singleLine?: boolean } = {}): string {
+  const cleaned = text.replace(ESCAPE_SEQUENCE, '').replace(/\r\n?/g, '\n').replace(CONTROL, '\ufffd');
+  return options.singleLine ? cleaned.replace(/\n/g, ' | ').replace(/\t/g, ' ') : cleaned;
+}
+
+const line = (text: string) => printable(text, { singleLine: true });
+
 /** `[██████░░░░░░░░░░░░░░]  30%` */
 export function weightBar(canaryWeight: number, width = 20): string {
   const filled = Math.round((Math.max(0, Math.min(100, canaryWeight)) / 100) * width);
@@ -23,7 +41,7 @@ export function weightBar(canaryWeight: number, width = 20): string {
 }
 
 export function checkLine(check: CheckResult): string {
-  return `  ${check.passed ? '✓' : '✗'} ${check.reason}`;
+  return `  ${check.passed ? '✓' : '✗'} ${line(check.reason)}`;
 }
 
 const time = (iso: string) => iso.slice(11, 19);
@@ -31,8 +49,8 @@ const time = (iso: string) => iso.slice(11, 19);
 /** The status as a person reads it. */
 export function renderStatus(status: ReleaseStatus, options: { events?: number } = {}): string {
   const lines = [
-    `${status.workflowId}  ${status.namespace}/${status.service}  ${status.previousVersion ?? '(none)'} → ${status.version}  ${status.strategy}`,
-    `phase ${status.phase}${status.waitingFor ? ` (waiting for ${status.waitingFor})` : ''}`,
+    line(`${status.workflowId}  ${status.namespace}/${status.service}  ${status.previousVersion ?? '(none)'} → ${status.version}  ${status.strategy}`),
+    `phase ${status.phase}${status.waitingFor ? ` (waiting for ${line(status.waitingFor)})` : ''}`,
     status.strategy === 'direct'
       ? `direct (helm upgrade → test → rollback on failure)`
       : `${status.strategy === 'blueGreen' ? 'green ' : 'canary'} ${weightBar(status.canaryWeight)}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`,
@@ -40,7 +58,7 @@ export function renderStatus(status: ReleaseStatus, options: { events?: number }
   ];
   if (status.notificationFailures) lines.push(`  ! ${status.notificationFailures} Slack notification(s) failed`);
   const events = status.events.slice(-(options.events ?? 8));
-  if (events.length) lines.push('events:', ...events.map((event) => `  ${time(event.at)}  ${event.message}`));
+  if (events.length) lines.push('events:', ...events.map((event) => `  ${time(event.at)}  ${line(event.message)}`));
   if (status.finishedAt) lines.push(`finished ${status.finishedAt} after ${formatMs(Date.parse(status.finishedAt) - Date.parse(status.startedAt))}`);
   return lines.join('\n');
 }

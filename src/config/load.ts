@@ -124,7 +124,9 @@ export function parseConfig(raw: unknown, source = 'config'): ReleaseConfig {
 }
 
 /** One ConfigIssue per bad field; zod groups unknown keys of one object, users want each named. */
-function toConfigIssues(issue: { code: string; message: string; path: PropertyKey[]; keys?: string[] }): ConfigIssue[] {
+function toConfigIssues(issue: { code: string; message: string; path: PropertyKey[]; keys?: string[]; issues?: Array<{ message: string }> }): ConfigIssue[] {
+  // A bad record key (a helm.set path): zod's own message is "Invalid key in record"; say what was wrong with it.
+  if (issue.code === 'invalid_key' && issue.issues?.length) return [{ path: formatPath(issue.path), message: issue.issues.map((inner) => inner.message).join('; ') }];
   if (issue.code === 'unrecognized_keys' && issue.keys) {
     return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key; check its spelling against the config reference in the README' }));
   }

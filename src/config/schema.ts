@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
+import { valuePathProblem } from './value-paths';
 
 /**
  * The release configuration (YAML). Unknown keys are errors so that a typo never silently falls back
@@ -19,6 +20,8 @@ const duration = z
   .refine((text) => !DURATION_PATTERN.test(text) || durationMs(text) <= MAX_DURATION_MS, { message: 'expected a duration of at most 24h' });
 /** Only http(s): the worker calls these URLs, and `file:` or `javascript:` would never work. */
 const httpUrl = (message: string) => z.url({ protocol: /^https?$/, message });
+/** `scheme://user:pass@host`: the config is the workflow input, so credentials would be readable in the Web UI. */
+const HAS_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i;
 const percent = z.number().min(0).max(100);
 const weight = z.number().int().min(1).max(100);
 /** Helm release names are limited to 53 characters; the canary release is `<name>-canary` unless set. */
@@ -28,6 +31,10 @@ const kubernetesName = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a Kubernetes name: lower-case letters, digits and "-"' })
   .max(53, { message: 'expected at most 53 characters (Helm release names are limited to 53)' });
+
+/** A release version (`--version`, `drill.version`): it becomes a Helm value and a search attribute. */
+export const RELEASE_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+export const RELEASE_VERSION_HINT = 'use letters, digits, ".", "-", "_" or "+", starting with a letter or digit (e.g. 1.1.0)';
 
 export const STRATEGIES = { canary: 'canary', blueGreen: 'blueGreen', direct: 'direct' } as const;
 export type Strategy = (typeof STRATEGIES)[keyof typeof STRATEGIES];
@@ -51,7 +58,7 @@ export const WEBHOOK_TYPES = [
 const webhookSchema = z.strictObject({
   name: z.string().min(1),
   type: z.enum(WEBHOOK_TYPES, { message: `expected one of ${WEBHOOK_TYPES.join(', ')}` }),
-  url: httpUrl('expected an http(s) URL').refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), {
+  url: httpUrl('expected an http(s) URL').refine((url) => !HAS_CREDENTIALS.test(url), {
     // The config is the workflow input: a user:password in the URL would be readable in the Web UI.
     message: 'credentials in a webhook URL would be written into the Temporal history, which every Web UI user can read; use a URL without user:password (e.g. a cluster-internal service)',
   }),
@@ -68,9 +75,21 @@ const customMetricSchema = z
   })
   .refine((metric) => metric.min !== undefined || metric.max !== undefined, {
     message: 'expected a threshold: set min (the value must stay at or above it) or max (at or below it)',
+  })
+  .refine((metric) => metric.min === undefined || metric.max === undefined || metric.min <= metric.max, {
+    message: 'min is above max: no value can pass the check; swap them (min is the lowest value allowed, max the highest)',
   });
 
-const setValues = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+/** A dotted helm value path (`image.tag`); see value-paths.ts. */
+const valuePath = z.string().superRefine((key, ctx) => {
+  const problem = valuePathProblem(key);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+/** Values for helm by dotted path, passed to helm whole and typed. */
+const setValues = z.record(
+  valuePath,
+  z.union([z.string(), z.number().refine(Number.isFinite, { message: 'expected a finite number' }), z.boolean()]),
+);
 
 export const configSchema = z
   .strictObject({
@@ -87,7 +106,7 @@ export const configSchema = z
       .strictObject({
         chart: z.string().min(1).optional(),
         valuesFiles: z.array(z.string()).default([]),
-        versionValue: z.string().min(1).default('image.tag'),
+        versionValue: valuePath.default('image.tag'),
         set: setValues.default({}),
         releases: z.strictObject({ primary: kubernetesName.optional(), canary: kubernetesName.optional() }).prefault({}),
         timeout: duration.default('5m'),
@@ -102,7 +121,11 @@ export const configSchema = z
         canaryService: kubernetesName.optional(),
       })
       .prefault({}),
-    metricsServer: httpUrl('expected the Prometheus URL, e.g. http://prometheus.monitoring:9090').optional(),
+    metricsServer: httpUrl('expected the Prometheus URL, e.g. http://prometheus.monitoring:9090')
+      .refine((url) => !HAS_CREDENTIALS.test(url), {
+        message: 'credentials in metricsServer would be written into the Temporal history, which every Web UI user can read; use the URL without user:password and give the worker its token (PROMETHEUS_BEARER_TOKEN, or DOCUTAG_PROMETHEUS_SERVERS)',
+      })
+      .optional(),
     strategy: strategySchema.default('canary'),
     analysis: z
       .strictObject({
@@ -123,7 +146,13 @@ export const configSchema = z
       .prefault({}),
     metrics: z
       .strictObject({
-        requestSuccessRate: z.strictObject({ enabled: z.boolean().default(true), threshold: percent.default(99) }).prefault({}),
+        requestSuccessRate: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            // 0% passes every round: the check would never fail (turn it off with enabled: false instead).
+            threshold: percent.refine((value) => value > 0, { message: 'expected a minimum success rate above 0% (0 passes every round; use enabled: false to turn the check off), e.g. 99' }).default(99),
+          })
+          .prefault({}),
         requestDuration: z
           .strictObject({ enabled: z.boolean().default(true), threshold: z.number().positive().default(500) })
           .prefault({}),
@@ -138,7 +167,7 @@ export const configSchema = z
       .prefault({}),
     drill: z
       .strictObject({
-        version: z.string().min(1),
+        version: z.string().regex(RELEASE_VERSION_PATTERN, { message: `expected a version: ${RELEASE_VERSION_HINT}` }),
         set: setValues.default({}),
         maxRestore: duration.default('5s'),
       })
@@ -190,10 +219,79 @@ export const configSchema = z
           message: `expected at most ${MAX_RELEASE_NAME - CANARY_SUFFIX.length} characters: the canary release "${name}${CANARY_SUFFIX}" would exceed Helm's ${MAX_RELEASE_NAME}; or set helm.releases.canary`,
         });
       }
+      refuseUnsafeCombinations(config, ctx);
     },
     // By default zod skips refinements once a field is bad; users want every bad field in one go.
     { when: (payload) => isRecord(payload.value) },
   );
+
+/** Kubernetes Service names are DNS-1035 labels: a letter first (a Helm release name may start with a digit). */
+const DNS_1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** Path segments of helm.set / drill.set whose value is a credential (`db.password`, `auth.apiKey`); not `existingSecret`, `tokenSecretName`. */
+const SECRET_SEGMENT = /(password|passwd|secret|token|api[-_]?key|private[-_]?key|access[-_]?key|credential)/i;
+const SECRET_REFERENCE = /(^existing|name$|ref$|file$|path$|enabled$)/i;
+
+type Issue = { path: PropertyKey[]; message: string };
+
+/**
+ * Combinations each field's own check cannot see, and that would hurt production or never work:
+ * the canary release or Service being the primary's (the canary install upgrades production in
+ * place; a failed check uninstalls it), weights above maxWeight, Service names Kubernetes refuses,
+ * secrets in helm values. The value may be partly invalid here: every read is guarded.
+ */
+function refuseUnsafeCombinations(config: Record<string, unknown>, ctx: { addIssue(issue: Issue & { code: 'custom' }): void }): void {
+  const add = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const service = isRecord(config.service) ? config.service : {};
+  const name = typeof service.name === 'string' ? service.name : undefined;
+  const helm = isRecord(config.helm) ? config.helm : {};
+  const releases = isRecord(helm.releases) ? helm.releases : {};
+  const traffic = isRecord(config.traffic) ? config.traffic : {};
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  if (name !== undefined) {
+    const primary = text(releases.primary) ?? name;
+    const canary = text(releases.canary) ?? `${name}${CANARY_SUFFIX}`;
+    if (primary === canary) {
+      add(['helm', 'releases', releases.canary !== undefined ? 'canary' : 'primary'], `the canary release is the primary release "${primary}": installing the canary would upgrade production in place, and a rollback would uninstall it; give helm.releases.canary another name (default "${name}${CANARY_SUFFIX}")`);
+    }
+    const primaryService = text(traffic.primaryService) ?? primary;
+    const canaryService = text(traffic.canaryService) ?? canary;
+    if (primaryService === canaryService && primary !== canary) {
+      add(['traffic', traffic.canaryService !== undefined ? 'canaryService' : 'primaryService'], `traffic.canaryService is the primary's Service "${primaryService}": every weight would go to production and the canary would never be measured; set traffic.canaryService to the canary release's Service (default "${canary}")`);
+    }
+    if (config.target !== 'local') {
+      for (const [field, resolved, source] of [
+        ['primaryService', primaryService, traffic.primaryService !== undefined ? 'traffic.primaryService' : releases.primary !== undefined ? 'helm.releases.primary' : 'service.name'],
+        ['canaryService', canaryService, traffic.canaryService !== undefined ? 'traffic.canaryService' : releases.canary !== undefined ? 'helm.releases.canary' : 'service.name'],
+      ] as const) {
+        if (DNS_1035.test(resolved) || !/^[a-z0-9]/.test(resolved)) continue;
+        add(source.split('.'), `the ${field === 'primaryService' ? 'primary' : 'canary'} Service would be named "${resolved}", but Kubernetes Service names start with a letter (DNS-1035); set traffic.${field} to the Service's real name`);
+      }
+    }
+  }
+  const analysis = isRecord(config.analysis) ? config.analysis : {};
+  const isWeight = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 100;
+  // A bad maxWeight is reported by its own check; comparing with it would blame the steps too.
+  const maxWeight = analysis.maxWeight === undefined ? 100 : isWeight(analysis.maxWeight) ? analysis.maxWeight : undefined;
+  if (maxWeight === undefined) {
+    // nothing to compare with
+  } else if (Array.isArray(analysis.stepWeights)) {
+    analysis.stepWeights.forEach((weight, index) => {
+      if (isWeight(weight) && weight > maxWeight) add(['analysis', 'stepWeights', index], `${weight} is above analysis.maxWeight (${maxWeight}): the step would be skipped; remove it or raise maxWeight`);
+    });
+  } else if (isWeight(analysis.stepWeight) && analysis.stepWeight > maxWeight) {
+    add(['analysis', 'stepWeight'], `${analysis.stepWeight} (default 10) is above analysis.maxWeight (${maxWeight}): the canary would jump to ${maxWeight}% in one step; set stepWeight to at most ${maxWeight}`);
+  }
+  const setBlocks: Array<[PropertyKey[], unknown]> = [[['helm', 'set'], helm.set], [['drill', 'set'], isRecord(config.drill) ? config.drill.set : undefined]];
+  for (const [path, set] of setBlocks) {
+    if (!isRecord(set)) continue;
+    for (const [key, value] of Object.entries(set)) {
+      const secretSegment = key.split('.').find((segment) => SECRET_SEGMENT.test(segment) && !SECRET_REFERENCE.test(segment));
+      if (secretSegment && typeof value !== 'boolean') {
+        add([...path, key], `"${secretSegment}" looks like a secret, and helm values in the config are written into the Temporal history, which every Web UI user can read; keep it in a Kubernetes Secret the chart references (e.g. existingSecret), or in a values file on the worker (helm.valuesFiles)`);
+      }
+    }
+  }
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

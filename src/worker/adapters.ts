@@ -7,12 +7,11 @@ import { HelmDeployer } from '../activities/adapters/helm-deployer';
 import { HttpWebhookCaller } from '../activities/adapters/http-webhook-caller';
 import { LogNotifier } from '../activities/adapters/in-memory';
 import { KubernetesReadiness } from '../activities/adapters/kubernetes-readiness';
-import { PrometheusMetricsProvider } from '../activities/adapters/prometheus-metrics';
 import { SlackNotifier } from '../activities/adapters/slack-notifier';
 import { TraefikTrafficRouter } from '../activities/adapters/traefik-router';
-import type { MetricsProvider } from '../activities/ports';
 import type { WorkerEnv } from './environment';
 import { createLocalAdapters, readTargetEnv } from './local-adapters';
+import { createMetricsServers } from './prometheus-servers';
 
 const heartbeatIfInActivity = () => {
   try {
@@ -27,25 +26,11 @@ export function createKubernetesAdapters(env: WorkerEnv, log: (line: string) => 
   const kubeConfig = new k8s.KubeConfig();
   if (env.KUBECONFIG) kubeConfig.loadFromFile(env.KUBECONFIG);
   else kubeConfig.loadFromDefault();
-  const providers = new Map<string, MetricsProvider>();
-  const metricsFor = (serverUrl?: string): MetricsProvider => {
-    const baseURL = serverUrl ?? env.PROMETHEUS_URL;
-    if (!baseURL) {
-      return { query: async () => ({ kind: 'error', message: 'no Prometheus configured: set metricsServer in the config or PROMETHEUS_URL on the worker' }) };
-    }
-    let provider = providers.get(baseURL);
-    if (!provider) {
-      const headers = env.PROMETHEUS_BEARER_TOKEN ? { Authorization: `Bearer ${env.PROMETHEUS_BEARER_TOKEN}` } : {};
-      provider = new PrometheusMetricsProvider(axios.create({ baseURL, timeout: env.PROMETHEUS_TIMEOUT_MS, headers }));
-      providers.set(baseURL, provider);
-    }
-    return provider;
-  };
   return {
     deployer: new HelmDeployer({ runner: createProcessRunner(), helmBin: env.HELM_BIN, onTick: heartbeatIfInActivity }),
     readiness: new KubernetesReadiness(kubeConfig.makeApiClient(k8s.AppsV1Api)),
     router: new TraefikTrafficRouter(kubeConfig.makeApiClient(k8s.CustomObjectsApi)),
-    metricsFor,
+    metricsFor: createMetricsServers(env),
     // Per-hook timeouts come with each call; no default headers, so no worker secret reaches a hook.
     webhooks: new HttpWebhookCaller(axios.create()),
     notifier: env.SLACK_WEBHOOK_URL ? new SlackNotifier({ http: axios.create({ timeout: 10_000 }), webhookUrl: env.SLACK_WEBHOOK_URL }) : new LogNotifier(log),
@@ -72,7 +57,7 @@ export async function createWorkerAdapters(env: NodeJS.ProcessEnv, workerEnv: Wo
     return {
       target,
       deps: createKubernetesAdapters(workerEnv, log),
-      summary: `target kubernetes; Prometheus ${workerEnv.PROMETHEUS_URL ?? '(from each config)'}; Slack ${workerEnv.SLACK_WEBHOOK_URL ? 'webhook set' : 'log only (SLACK_WEBHOOK_URL unset)'}`,
+      summary: `target kubernetes; Prometheus ${workerEnv.prometheusServers.map((server) => server.url).join(', ') || '(none: set PROMETHEUS_URL)'}; Slack ${workerEnv.SLACK_WEBHOOK_URL ? 'webhook set' : 'log only (SLACK_WEBHOOK_URL unset)'}`,
       stop: async () => {},
     };
   }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
+import { allowedPrometheusServers, parsePrometheusServers, PROMETHEUS_SERVERS_ENV } from '../config/metrics-servers';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
@@ -9,6 +10,17 @@ const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export const workerEnvSchema = z.object({
   PROMETHEUS_URL: z.url({ protocol: /^https?$/, message: 'expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090' }).optional(),
   PROMETHEUS_BEARER_TOKEN: z.string().min(1).optional(),
+  /**
+   * More Prometheus servers a config's metricsServer may name, each with the env var of its token:
+   * `https://prom-eu:9090=PROM_EU_TOKEN https://prom-us:9090` (comma or space separated). Any other
+   * metricsServer is refused: the worker's tokens never go to a URL taken from a config.
+   */
+  DOCUTAG_PROMETHEUS_SERVERS: z
+    .string()
+    .superRefine((text, ctx) => {
+      for (const issue of parsePrometheusServers(text).issues) ctx.addIssue({ code: 'custom', message: issue });
+    })
+    .optional(),
   PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'expected the Slack incoming-webhook URL' }).optional(),
   HELM_BIN: z.string().min(1).default('helm'),
@@ -35,15 +47,35 @@ export const workerEnvSchema = z.object({
   DOCUTAG_LOG_LEVEL: z.preprocess((value) => (typeof value === 'string' ? value.toUpperCase() : value), z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` })).default('INFO'),
 });
 
-export type WorkerEnv = z.infer<typeof workerEnvSchema>;
+/** A Prometheus server the worker may query, with the token it sends there (read from the env var the list names). */
+export interface PrometheusServer {
+  url: string;
+  token?: string;
+}
 
-export function readWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv {
+export type WorkerEnv = z.infer<typeof workerEnvSchema> & {
+  /** PROMETHEUS_URL (with PROMETHEUS_BEARER_TOKEN) first, then DOCUTAG_PROMETHEUS_SERVERS: the only servers that get a token. */
+  prometheusServers: PrometheusServer[];
+};
+
+export function readWorkerEnv(rawEnv: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  // `VAR=` (docker compose's `${VAR:-}`, an env file line left blank) means unset, not an empty value to refuse.
+  const env = Object.fromEntries(Object.entries(rawEnv).filter(([, value]) => value !== '')) as NodeJS.ProcessEnv;
   const result = workerEnvSchema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  - ${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`the worker environment is not valid:\n${lines.join('\n')}`);
+  const lines = result.success ? [] : result.error.issues.map((issue) => `  - ${issue.path.join('.')}: ${issue.message}`);
+  const prometheusServers: PrometheusServer[] = [];
+  if (result.success) {
+    for (const { url, tokenEnv } of allowedPrometheusServers(result.data)) {
+      const token = tokenEnv ? env[tokenEnv] : undefined;
+      // PROMETHEUS_BEARER_TOKEN is optional; a token variable the list names must be there.
+      if (tokenEnv && tokenEnv !== 'PROMETHEUS_BEARER_TOKEN' && !token) {
+        lines.push(`  - ${PROMETHEUS_SERVERS_ENV}: ${url} names ${tokenEnv} for its token, but ${tokenEnv} is unset or empty; set it, or list the URL without =${tokenEnv} to query it without a token`);
+      }
+      prometheusServers.push(token ? { url, token } : { url });
+    }
   }
-  return result.data;
+  if (!result.success || lines.length) throw new Error(`the worker environment is not valid:\n${lines.join('\n')}`);
+  return { ...result.data, prometheusServers };
 }
 
 /** Shortest value treated as a secret: shorter ones would blank out ordinary words. */
@@ -63,9 +95,12 @@ function webhookUrlSecrets(url: string): string[] {
   }
 }
 
-/** The secret values of the environment: the Slack webhook URL (and its path), the Prometheus token, the Temporal API key. */
-export function envSecrets(env: Pick<WorkerEnv, 'SLACK_WEBHOOK_URL' | 'PROMETHEUS_BEARER_TOKEN' | 'TEMPORAL_API_KEY'>): string[] {
-  return [...(env.SLACK_WEBHOOK_URL ? webhookUrlSecrets(env.SLACK_WEBHOOK_URL) : []), env.PROMETHEUS_BEARER_TOKEN, env.TEMPORAL_API_KEY].filter((value): value is string => !!value);
+type SecretEnv = Pick<WorkerEnv, 'SLACK_WEBHOOK_URL' | 'PROMETHEUS_BEARER_TOKEN' | 'TEMPORAL_API_KEY'> & Partial<Pick<WorkerEnv, 'prometheusServers'>>;
+
+/** The secret values of the environment: the Slack webhook URL (and its path), the Prometheus tokens, the Temporal API key. */
+export function envSecrets(env: SecretEnv): string[] {
+  const prometheusTokens = (env.prometheusServers ?? []).map((server) => server.token);
+  return [...(env.SLACK_WEBHOOK_URL ? webhookUrlSecrets(env.SLACK_WEBHOOK_URL) : []), env.PROMETHEUS_BEARER_TOKEN, ...prometheusTokens, env.TEMPORAL_API_KEY].filter((value): value is string => !!value);
 }
 
 /**
@@ -73,7 +108,7 @@ export function envSecrets(env: Pick<WorkerEnv, 'SLACK_WEBHOOK_URL' | 'PROMETHEU
  * plus `extraSecrets` (e.g. the kubeconfig's token). Longest first, so a secret that contains another
  * is replaced whole.
  */
-export function redactSecrets(text: string, env: Pick<WorkerEnv, 'SLACK_WEBHOOK_URL' | 'PROMETHEUS_BEARER_TOKEN' | 'TEMPORAL_API_KEY'>, extraSecrets: readonly string[] = []): string {
+export function redactSecrets(text: string, env: SecretEnv, extraSecrets: readonly string[] = []): string {
   const secrets = [...new Set([...envSecrets(env), ...extraSecrets])].filter((value) => value.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
   return secrets.reduce((redacted, secret) => redacted.split(secret).join('[redacted]'), text);
 }

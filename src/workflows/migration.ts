@@ -12,7 +12,7 @@ import {
 import type { ReleaseActivities } from '../activities';
 import type { MigrationActivities } from '../activities/migration';
 import type { Strategy } from '../config/schema';
-import { durationMs, metricChecks } from './domain';
+import { durationMs, metricChecks, normaliseOutcome } from './domain';
 import {
   decideApproval,
   directReleasesItem,
@@ -158,10 +158,11 @@ export async function migration(input: MigrationInput): Promise<void> {
         checks: metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, ...config.metrics, requestSuccessRate: { ...config.metrics.requestSuccessRate, enabled: true }, requestDuration: { ...config.metrics.requestDuration, enabled: true }, custom: [] }, config.traffic.primaryService),
         ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
       });
-      const withoutData = readings.filter((reading) => reading.outcome.kind !== 'value' || Number.isNaN(reading.outcome.value));
+      const outcomes = readings.map((reading) => ({ name: reading.name, outcome: normaliseOutcome(reading.outcome) }));
+      const withoutData = outcomes.filter(({ outcome }) => outcome.kind !== 'value');
       const prometheusItem = withoutData.length
-        ? item(phase, 'prometheus', 'failed', withoutData.map((reading) => `${reading.name}: ${reading.outcome.kind === 'error' ? reading.outcome.message : 'no data for the primary'}`).join('; '))
-        : item(phase, 'prometheus', 'passed', readings.map((reading) => `${reading.name} = ${(reading.outcome as { value: number }).value}`).join(', '));
+        ? item(phase, 'prometheus', 'failed', withoutData.map(({ name, outcome }) => `${name}: ${outcome.kind === 'noData' ? 'no data for the primary' : (outcome as { message: string }).message}`).join('; '))
+        : item(phase, 'prometheus', 'passed', outcomes.map(({ name, outcome }) => `${name} = ${(outcome as { value: number }).value}`).join(', '));
       // The test message is sent until it was delivered once in this phase, not at every check.
       let slackItem = previous('slack');
       if (slackItem?.state !== 'passed') {

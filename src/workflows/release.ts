@@ -1,5 +1,6 @@
 import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createMigrationActivities } from '../activities/migration';
+import { admittedInput, CHECK_INPUT_PATCH } from './admission';
 import { runBlueGreen } from './blue-green';
 import { runCanary } from './canary';
 import { inapplicableHooksNote } from './domain';
@@ -14,7 +15,9 @@ export { failureMessage } from './run';
  * One release of one service: canary, blue-green or direct, as DESIGN.md describes. Every decision is
  * made from facts the activities return, so the history explains the outcome.
  */
-export async function release(input: ReleaseInput): Promise<ReleaseResult> {
+export async function release(started: ReleaseInput): Promise<ReleaseResult> {
+  // Anyone with access to the task queue can start one: the worker validates before acting.
+  const input = patched(CHECK_INPUT_PATCH) ? await admittedInput(started) : started;
   const result = await runStrategy(input);
   if (patched(REPORT_BY_ACTIVITY_PATCH)) await reportToRunningMigration(input, result);
   else if (patched('report-to-migration')) await reportToMigration(input, result);

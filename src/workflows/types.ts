@@ -70,6 +70,9 @@ export interface ReleaseResult {
   status: ReleaseStatus;
 }
 
+/** `failure.type` of a release whose input the worker refused (src/workflows/admission.ts): nothing was deployed; the CLI exits 2. */
+export const INVALID_INPUT_FAILURE = 'InvalidReleaseInput';
+
 /** Exit codes of `start --wait`, `watch` and `drill run`. */
 export const EXIT_CODES = { succeeded: 0, other: 1, badInput: 2, rolledBack: 3, failed: 4 } as const;
 

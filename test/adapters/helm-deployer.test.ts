@@ -2,7 +2,7 @@
  * HelmDeployer over the real process runner and the helm stand-in (test/support/fake-helm.js),
  * which records every call, keeps releases in state.json and fails calls listed in failures.json.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createProcessRunner } from '../../src/activities/adapters/command-runner';
@@ -16,6 +16,8 @@ interface HelmCall {
   release: string;
   namespace: string;
   args: string[];
+  /** What the call's JSON values files held (the stand-in reads them while the file exists). */
+  values?: Record<string, unknown>;
 }
 
 let helmDir: string;
@@ -74,9 +76,12 @@ describe('HelmDeployer with the helm stand-in', () => {
       'upgrade', 'web-canary', './chart',
       '--install', '--wait', '--timeout', '300s',
       '--values', 'chart/values-production.yaml', '--values', 'chart/values-eu.yaml',
-      '--set-string', 'replicas=3', '--set-string', 'image.tag=1.1.0',
+      '--values', expect.stringMatching(/docutag-values-.*\/values\.json$/),
       '--namespace', 'shop',
     ]);
+    // helm.set and the version arrive as one JSON values file, typed, after the config's files.
+    expect(upgrade!.values).toEqual({ replicas: 3, image: { tag: '1.1.0' } });
+    expect(upgrade!.args.some((arg) => arg.startsWith('--set'))).toBe(false);
     expect(upgrade!.args).not.toContain('--kube-context');
   });
 
@@ -89,12 +94,12 @@ describe('HelmDeployer with the helm stand-in', () => {
     expect(calls().map((call) => call.action)).toEqual(['upgrade', 'status', 'get values', 'upgrade', 'status', 'get values']);
   });
 
-  test('the version wins over an extra --set of the same value, and extra sets are passed as strings', async () => {
-    await deployer().install({ target: target({ set: { 'image.tag': 'stale' } }), release: 'web', version: '2.0.0', extraSet: { 'faultInjection.errorRate': '50' } });
+  test('the version wins over a helm.set of the same value, extra values keep their types, and the values file is removed', async () => {
+    await deployer().install({ target: target({ set: { 'image.tag': 'stale' } }), release: 'web', version: '2.0.0', extraSet: { 'faultInjection.errorRate': '50', 'faultInjection.enabled': true } });
 
-    const args = calls()[0]!.args;
-    expect(args).toContain('faultInjection.errorRate=50');
-    expect(args.filter((arg) => arg.startsWith('image.tag='))).toEqual(['image.tag=2.0.0']);
+    const [upgrade] = calls();
+    expect(upgrade!.values).toEqual({ image: { tag: '2.0.0' }, faultInjection: { errorRate: '50', enabled: true } });
+    expect(existsSync(upgrade!.args[upgrade!.args.indexOf('--namespace') - 1]!)).toBe(false);
     expect((await deployer().describe({ target: target(), release: 'web' }))?.version).toBe('2.0.0');
   });
 

@@ -74,6 +74,29 @@ describe('a bad value in one field is reported at that field', () => {
     ['analysis.intervall', 'a misspelt key', (c) => (c.analysis = { intervall: '1m' })],
     ['service.port', 'an unknown key in service', (c) => (c.service.port = 80)],
     ['webhooks.hooks[0].retries', 'an unknown key in a hook', (c) => (c.webhooks = { hooks: [{ name: 'gate', type: 'rollout', url: 'http://gate/', retries: 3 }] })],
+    // Configs that would hurt production or never work (issue 12).
+    ['helm.releases.canary', 'the canary release named like the service (an in-place upgrade of production, uninstalled on rollback)', (c) => (c.helm.releases = { canary: 'docutag-controller' })],
+    ['helm.releases.canary', 'the canary release named like an explicit primary', (c) => (c.helm.releases = { primary: 'web', canary: 'web' })],
+    ['helm.releases.primary', 'the primary release named like the default canary', (c) => (c.helm.releases = { primary: 'docutag-controller-canary' })],
+    ['traffic.canaryService', 'the canary Service equal to the primary Service', (c) => (c.traffic = { primaryService: 'web', canaryService: 'web' })],
+    ['traffic.canaryService', 'the canary Service equal to the derived primary Service', (c) => (c.traffic = { canaryService: 'docutag-controller' })],
+    ['analysis.stepWeight', 'above maxWeight (one jump)', (c) => (c.analysis = { stepWeight: 80, maxWeight: 30 })],
+    ['analysis.stepWeight', 'the default 10 above a maxWeight of 5', (c) => (c.analysis = { maxWeight: 5 })],
+    ['analysis.stepWeights[2]', 'a step above maxWeight (silently dropped)', (c) => (c.analysis = { stepWeights: [5, 10, 60], maxWeight: 50 })],
+    ['metrics.custom[0]', 'a custom metric with min above max', (c) => (c.metrics = { custom: [{ name: 'errors', query: 'sum(x)', min: 5, max: 1 }] })],
+    ['metrics.requestSuccessRate.threshold', 'zero (passes every round)', (c) => (c.metrics = { requestSuccessRate: { threshold: 0 } })],
+    ['traffic.primaryService', 'a Service name starting with a digit', (c) => (c.traffic = { primaryService: '1web' })],
+    ['traffic.canaryService', 'a canary Service name starting with a digit', (c) => (c.traffic = { canaryService: '9web-canary' })],
+    ['helm.releases.canary', 'a release starting with a digit that names the canary Service', (c) => (c.helm.releases = { canary: '2web-canary' })],
+    ['service.name', 'a service name starting with a digit (the derived Service names)', (c) => (c.service.name = '1web')],
+    ['metricsServer', 'user:password in the URL (it lands in the history)', (c) => (c.metricsServer = 'http://admin:hunter2@prometheus.monitoring:9090')],
+    ['helm.set.db.password', 'a secret-looking helm.set path', (c) => (c.helm.set = { 'db.password': 'hunter2' })],
+    ['helm.set.auth.apiKey', 'an api key in a helm.set path', (c) => (c.helm.set = { 'auth.apiKey': 'k-123' })],
+    ['drill.set.redis.auth.token', 'a token in a drill.set path', (c) => (c.drill = { version: '1.0.0-drill', set: { 'redis.auth.token': 'abc' } })],
+    ['drill.version', 'not a version', (c) => (c.drill = { version: '1.0 drill' })],
+    ['helm.set.list[0]', 'a list index in a helm.set path', (c) => (c.helm.set = { 'list[0]': 'x' })],
+    ['helm.set.a..b', 'an empty part in a helm.set path', (c) => (c.helm.set = { 'a..b': 'x' })],
+    ['helm.versionValue', 'a versionValue ending in a dot', (c) => (c.helm.versionValue = 'image.')],
   ];
 
   test.each(cases)('%s: %s', (path, _what, mutate) => {
@@ -88,6 +111,25 @@ describe('a bad value in one field is reported at that field', () => {
 
   test('the valid base config of this table is accepted', () => {
     expect(() => parseConfig(valid())).not.toThrow();
+  });
+
+  test('what looks like a secret only by name is accepted: a Secret reference, a flag, a step at maxWeight, min equal to max', () => {
+    const config = valid();
+    config.helm.set = { 'auth.existingSecret': 'db-credentials', 'db.passwordSecretName': 'db', 'serviceAccount.automountToken': false };
+    Object.assign(config, { analysis: { stepWeights: [10, 50], maxWeight: 50 }, metrics: { custom: [{ name: 'pods', query: 'q', min: 3, max: 3 }] } });
+    expect(() => parseConfig(config)).not.toThrow();
+  });
+
+  test('the refusals of issue 12 say what to do', () => {
+    const messageOf = (mutate: Mutation) => {
+      const config = valid();
+      mutate(config);
+      return configError(() => parseConfig(config)).message;
+    };
+    expect(messageOf((c) => (c.helm.releases = { canary: 'docutag-controller' }))).toMatch(/would upgrade production in place.*give helm\.releases\.canary another name \(default "docutag-controller-canary"\)/);
+    expect(messageOf((c) => (c.analysis = { stepWeight: 80, maxWeight: 30 }))).toMatch(/set stepWeight to at most 30/);
+    expect(messageOf((c) => (c.helm.set = { 'db.password': 'x' }))).toMatch(/keep it in a Kubernetes Secret the chart references/);
+    expect(messageOf((c) => (c.metricsServer = 'http://a:b@prom:9090'))).toMatch(/without user:password.*PROMETHEUS_BEARER_TOKEN/);
   });
 });
 

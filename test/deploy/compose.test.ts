@@ -22,6 +22,23 @@ describe('docker-compose.yml for production', () => {
     expect(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')).not.toMatch(/hooks\.slack\.com/);
   });
 
+  test('closed by default: Temporal and the Web UI listen on 127.0.0.1 unless the operator opts in, and the UI cannot write', () => {
+    expect(compose.services.temporal.ports).toEqual(['${TEMPORAL_BIND:-127.0.0.1}:7233:7233']);
+    expect(compose.services['temporal-ui'].ports).toEqual(['${TEMPORAL_UI_BIND:-127.0.0.1}:8233:8080']);
+    expect(compose.services['temporal-ui'].environment.TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('${TEMPORAL_UI_WRITE_ACTIONS_DISABLED:-true}');
+    for (const service of Object.values(compose.services)) {
+      for (const port of (service.ports ?? []) as string[]) expect(port).toMatch(/^\$\{[A-Z_]+:-127\.0\.0\.1\}:/);
+    }
+  });
+
+  test('the Dockerfile verifies helm\'s checksum and downloads it for the build platform', () => {
+    const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/ARG TARGETARCH/);
+    expect(dockerfile).toMatch(/helm-\$\{HELM_VERSION\}-linux-\$\{TARGETARCH\}\.tar\.gz/);
+    expect(dockerfile).toMatch(/sha256sum -c -/);
+    expect(dockerfile).not.toMatch(/linux-amd64/);
+  });
+
   test('the worker image is built from the Dockerfile, which runs the CLI worker command', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     expect(compose.services.worker.build).toBe('.');

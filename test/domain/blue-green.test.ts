@@ -68,8 +68,9 @@ describe('the no-data hint reaches the reason of an empty or NaN check', () => {
   });
 
   test.each([
-    ['no data', reading({ kind: 'noData' })],
-    ['NaN (0/0 without requests)', reading({ kind: 'value', value: Number.NaN })],
+    ['no data', reading({ kind: 'noData', message: 'no data' })],
+    ['NaN (0/0 without requests)', reading({ kind: 'nan', message: 'NaN: no requests in the window?' })],
+    ['a NaN value from an older worker', reading({ kind: 'value', value: Number.NaN })],
   ])('%s', (_name, input) => {
     const check = judgeCheck(input);
     expect(check.passed).toBe(false);

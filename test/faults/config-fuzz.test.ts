@@ -147,6 +147,23 @@ const SECRETS: Array<[string, unknown, string]> = [
   ['webhooks.hooks[0].url', 'https://discord.com/api/webhooks/1/abc', 'webhooks.hooks[0].url'],
   ['metricsServer', 'ftp://prometheus:9090', 'metricsServer'],
   ['webhooks.hooks[0].url', 'javascript:alert(1)', 'webhooks.hooks[0].url'],
+  ['metricsServer', 'http://admin:hunter2@prometheus.monitoring:9090', 'metricsServer'],
+];
+
+/**
+ * Configs each field of which is valid, whose combination would hurt production or never work
+ * (issue 12): each is refused at the field named.
+ */
+const UNSAFE: Array<[string, (config: Plain) => void, string]> = [
+  ['canary release = primary release', (c) => setAt(c, 'helm.releases.canary', 'web'), 'helm.releases.canary'],
+  ['canary Service = primary Service', (c) => setAt(c, 'traffic.canaryService', 'web'), 'traffic.canaryService'],
+  ['stepWeight above maxWeight', (c) => Object.assign(c.analysis as Plain, { stepWeight: 80, maxWeight: 30 }), 'analysis.stepWeight'],
+  ['stepWeights above maxWeight', (c) => Object.assign(c.analysis as Plain, { stepWeights: [10, 40, 90], maxWeight: 50 }), 'analysis.stepWeights[2]'],
+  ['custom metric min above max', (c) => setAt(c, 'metrics.custom[0]', { name: 'errors', query: 'q', min: 2, max: 1 }), 'metrics.custom[0]'],
+  ['success rate threshold 0', (c) => setAt(c, 'metrics.requestSuccessRate.threshold', 0), 'metrics.requestSuccessRate.threshold'],
+  ['Service name starting with a digit', (c) => setAt(c, 'traffic.primaryService', '0web'), 'traffic.primaryService'],
+  ['secret-looking helm.set path', (c) => setAt(c, 'helm.set', { replicaCount: 2, 'db.password': 'hunter2' }), 'helm.set.db.password'],
+  ['secret-looking drill.set path', (c) => setAt(c, 'drill.set', { 'auth.clientSecret': 's' }), 'drill.set.auth.clientSecret'],
 ];
 
 /** Noise: a second break in another section, so the reported issues are several at once. */
@@ -162,7 +179,7 @@ function structuralCase(random: Random): FuzzCase {
   const config = baseConfig();
   let kind: string;
   let expected: string;
-  const family = random.int(0, 5);
+  const family = random.int(0, 6);
   if (family === 0) {
     const [leaf, type] = random.pick(LEAVES);
     setAt(config, leaf, random.pick(WRONG_BY_TYPE[type]));
@@ -199,6 +216,11 @@ function structuralCase(random: Random): FuzzCase {
     Object.defineProperty(node, keys.at(-1)!, { value: { threshold: 3 }, enumerable: true, writable: true, configurable: true });
     kind = `unknown key ${typo}`;
     expected = typo;
+  } else if (family === 6) {
+    const [what, mutate, reported] = random.pick(UNSAFE);
+    mutate(config);
+    kind = `unsafe: ${what}`;
+    expected = reported;
   } else {
     const [field, value, reported] = random.pick(SECRETS);
     setAt(config, field, value);

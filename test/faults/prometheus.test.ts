@@ -165,3 +165,62 @@ describe('Prometheus answering slowly', () => {
     expect(harness.canaryWeights(config)).toEqual([25, 0]);
   });
 });
+
+describe('Prometheus answering something other than a number', () => {
+  const canaryQuery = (config: { traffic: { canaryService: string } }, query: string) => !query.includes('histogram_quantile') && query.includes(`shop-${config.traffic.canaryService}-[0-9]`);
+
+  test('NaN for the success rate (0/0: no requests in the window) is a failed check, never a crash: rolled back after threshold checks, the reason naming NaN', async () => {
+    const config = harness.config({ analysis: { interval: '1s', threshold: 3 } });
+    harness.prometheus.answer = (query) => (canaryQuery(config, query) ? { nan: true } : query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
+    const handle = await harness.start(config, '1.1.0');
+
+    const held = await eventually('the first failed check', () => status(handle), (s) => s.failedChecks >= 1, 60_000);
+    expect(held.lastChecks.find((check) => check.name === 'request-success-rate')).toMatchObject({ passed: false, value: null, reason: expect.stringMatching(/^request-success-rate: NaN: no requests in the window\?/) });
+    const outcome = (await handle.result()) as ReleaseResult;
+
+    expect(outcome.outcome).toBe('rolledBack');
+    expect(outcome.reason).not.toMatch(/TypeError|Cannot read properties|toFixed/);
+    expect(outcome.reason).toMatch(/^failed checks reached the threshold \(3\/3\): request-success-rate: NaN: no requests in the window\?.*; counted as a failed check/);
+    expect(outcome.status.failedChecks).toBe(3);
+    expect(outcome.status.events.filter((event) => /failed check [12]\/3: request-success-rate: NaN/.test(event.message))).toHaveLength(2);
+    expect(typeof outcome.detectionMs).toBe('number');
+    expect(outcome.detectionMs).toBeGreaterThanOrEqual(2 * 1000);
+    expect(harness.canaryWeights(config)).toEqual([25, 0]);
+    const { primary, canary } = config.helm.releases;
+    expect(harness.helmStory(config)).not.toContain(`upgrade ${primary}`);
+    expect(harness.helmStory(config).at(-1)).toBe(`uninstall ${canary}`);
+    expect(harness.slack.delivered().find((text) => text.includes(`Rolled back shop/${config.service.name}`))).toContain('NaN: no requests in the window?');
+  });
+
+  test('NaN in the first round only (a fresh canary before its first requests) holds the weight once, then the release is promoted', async () => {
+    const config = harness.config({ analysis: { interval: '1s', threshold: 3 } });
+    let nanAnswered = false;
+    harness.prometheus.answer = (query) => {
+      if (canaryQuery(config, query) && !nanAnswered) {
+        nanAnswered = true;
+        return { nan: true };
+      }
+      return query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 };
+    };
+    const outcome = (await harness.run(config, '1.1.0')) as ReleaseResult;
+
+    expect(outcome.outcome).toBe('promoted');
+    expect(outcome.status.failedChecks).toBe(1);
+    expect(outcome.status.events.some((event) => /failed check 1\/3: request-success-rate: NaN: no requests in the window\?/.test(event.message))).toBe(true);
+    expect(harness.canaryWeights(config)).toEqual([25, 50, 75, 100, 0]);
+  });
+
+  test('503 from Prometheus counts as a failed check: rolled back after threshold checks, the reason quoting the answer', async () => {
+    const config = harness.config({ analysis: { interval: '1s', threshold: 2 } });
+    harness.prometheus.answer = (query) =>
+      canaryQuery(config, query) ? { raw: { status: 503, body: 'upstream overloaded:\r\n\u001b[31mtoo many queries\u001b[0m' } } : query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 };
+    const outcome = (await harness.run(config, '1.1.0')) as ReleaseResult;
+
+    expect(outcome.outcome).toBe('rolledBack');
+    expect(outcome.reason).toMatch(/^failed checks reached the threshold \(2\/2\): request-success-rate: the metrics query failed \(Prometheus answered 503 Service Unavailable: upstream overloaded: too many queries\); counted as a failed check/);
+    expect(outcome.status.lastChecks.find((check) => check.name === 'request-success-rate')).toMatchObject({ passed: false, value: null });
+    expect(typeof outcome.detectionMs).toBe('number');
+    expect(harness.canaryWeights(config)).toEqual([25, 0]);
+    expect(harness.helmStory(config)).not.toContain(`upgrade ${config.helm.releases.primary}`);
+  });
+});

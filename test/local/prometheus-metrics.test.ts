@@ -100,6 +100,6 @@ describe('Prometheus on Traefik metrics', () => {
 
   it('a service without traffic is "no data", not a number', async () => {
     const idle = uniqueSplit('shop');
-    expect(await metrics.query({ query: checksFor(idle, 'canary').successRate })).toEqual({ kind: 'noData' });
+    expect(await metrics.query({ query: checksFor(idle, 'canary').successRate })).toMatchObject({ kind: 'noData' });
   });
 });

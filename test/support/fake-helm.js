@@ -35,7 +35,25 @@ const [command, ...rest] = positional;
 const action = command === 'get' ? `get ${rest[0]}` : command;
 const release = command === 'get' ? rest[1] : rest[0];
 const namespace = flag('--namespace') || 'default';
-fs.appendFileSync(path.join(dir, 'calls.jsonl'), `${JSON.stringify({ action, release, namespace, args: argv, at: Date.now() })}\n`);
+/** Deep merge, as helm merges values files (maps merge, anything else is replaced). */
+const merge = (into, from) => {
+  for (const [k, v] of Object.entries(from)) {
+    into[k] = v && typeof v === 'object' && !Array.isArray(v) && into[k] && typeof into[k] === 'object' ? merge({ ...into[k] }, v) : v;
+  }
+  return into;
+};
+/** The values of `--values` files that exist and hold JSON (the deployer's per-call file; the config's files are not there in tests). */
+const valuesFromFiles = () =>
+  argv.reduce((values, arg, i) => {
+    if (arg !== '--values' || !argv[i + 1]) return values;
+    try {
+      return merge(values, JSON.parse(fs.readFileSync(argv[i + 1], 'utf8')));
+    } catch {
+      return values;
+    }
+  }, {});
+const fileValues = valuesFromFiles();
+fs.appendFileSync(path.join(dir, 'calls.jsonl'), `${JSON.stringify({ action, release, namespace, args: argv, values: fileValues, at: Date.now() })}\n`);
 
 const failures = read('failures.json', {});
 const rule = failures[`${action} ${release}`];
@@ -72,7 +90,7 @@ finish(() => {
       return out(current.history.map((h) => ({ revision: h.revision, status: h.status, app_version: h.version, description: h.description })));
     case 'upgrade': {
       if (!current && !argv.includes('--install')) return fail(`"${release}" has no deployed releases`);
-      const values = {};
+      const values = merge({}, fileValues);
       argv.forEach((arg, i) => {
         if ((arg === '--set-string' || arg === '--set') && argv[i + 1]) {
           const [k, ...v] = argv[i + 1].split('=');

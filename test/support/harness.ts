@@ -48,6 +48,8 @@ export interface HelmCall {
   release: string;
   namespace: string;
   args: string[];
+  /** What the call's JSON `--values` files held, merged (the deployer's helm.set, extra values and version). */
+  values?: Record<string, unknown>;
   at: number;
 }
 

@@ -139,8 +139,20 @@ export class FakeKubernetesApi {
   }
 }
 
-/** What the Prometheus stand-in answers for a query. */
-export type PromAnswer = { value: number } | { noData: true } | { nan: true } | { error: string; status?: number } | { hangMs: number };
+/**
+ * What the Prometheus stand-in answers for a query: a one-series vector of `value` (or of a sample
+ * as Prometheus encodes it, e.g. `'+Inf'`), an empty vector, NaN, `series` one-series-each samples,
+ * Prometheus' JSON error, no answer for `hangMs`, or a `raw` answer (a proxy's error page, a broken body).
+ */
+export type PromAnswer =
+  | { value: number }
+  | { sample: string }
+  | { noData: true }
+  | { nan: true }
+  | { series: number }
+  | { error: string; status?: number }
+  | { hangMs: number }
+  | { raw: { status: number; body: string; contentType?: string } };
 
 /** Prometheus `/api/v1/query` stand-in; `answer` decides per query (default: healthy). */
 export class FakePrometheus {
@@ -170,7 +182,18 @@ export class FakePrometheus {
       return json(response, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [Date.now() / 1000, '99'] }] } });
     }
     if ('error' in answer) return json(response, answer.status ?? 400, { status: 'error', errorType: 'bad_data', error: answer.error });
-    const result = 'noData' in answer ? [] : [{ metric: {}, value: [Date.now() / 1000, 'nan' in answer ? 'NaN' : String(answer.value)] }];
+    if ('raw' in answer) {
+      response.writeHead(answer.raw.status, { 'content-type': answer.raw.contentType ?? 'text/plain' });
+      response.end(answer.raw.body);
+      return;
+    }
+    const at = Date.now() / 1000;
+    const result =
+      'noData' in answer
+        ? []
+        : 'series' in answer
+          ? Array.from({ length: answer.series }, (_, index) => ({ metric: { service: `svc-${index + 1}` }, value: [at, '99'] }))
+          : [{ metric: {}, value: [at, 'nan' in answer ? 'NaN' : 'sample' in answer ? answer.sample : String(answer.value)] }];
     return json(response, 200, { status: 'success', data: { resultType: 'vector', result } });
   }
 }

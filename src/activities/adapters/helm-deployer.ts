@@ -1,5 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Deployer, HelmTarget, ReleaseHistoryEntry, ReleaseRevision } from '../ports';
 import type { CommandRunner } from './command-runner';
+import { valueAt, valuesDocument, type HelmValue } from './helm-values';
 
 /** helm exited non-zero; the message quotes its stderr. */
 export class HelmCommandError extends Error {
@@ -30,14 +34,19 @@ const NOT_FOUND = /release: not found/i;
 /** Margin over helm's own --timeout before the process is killed. */
 const KILL_MARGIN_MS = 30_000;
 
-/** Reads a dotted path (`image.tag`) out of helm's values JSON. */
-function valueAt(values: unknown, dotted: string): string | null {
-  let node: unknown = values;
-  for (const key of dotted.split('.')) {
-    if (typeof node !== 'object' || node === null) return null;
-    node = (node as Record<string, unknown>)[key];
+/**
+ * Runs `use` with a values file holding `entries` (JSON, readable only by the worker's user),
+ * removed afterwards: helm gets every value whole and typed, whatever characters it holds.
+ */
+async function withValuesFile<T>(entries: Record<string, HelmValue>, use: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'docutag-values-'));
+  try {
+    const file = path.join(dir, 'values.json');
+    await writeFile(file, JSON.stringify(valuesDocument(entries)), { mode: 0o600 });
+    return await use(file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return node === undefined || node === null ? null : String(node);
 }
 
 /** Deployer over the helm CLI: one Helm release per track. */
@@ -102,10 +111,15 @@ export class HelmDeployer implements Deployer {
       .sort((a, b) => a.revision - b.revision);
   }
 
-  async install({ target, release, version, extraSet = {} }: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }) {
-    const sets = Object.entries({ ...target.set, ...extraSet, [target.versionValue]: version }).flatMap(([key, value]) => ['--set-string', `${key}=${String(value)}`]);
+  /**
+   * `helm upgrade --install --wait`: the config's values files, then one JSON values file with
+   * helm.set, the extra values and the version (in that order of precedence, the version last).
+   */
+  async install({ target, release, version, extraSet = {} }: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, HelmValue> }) {
     const values = target.valuesFiles.flatMap((file) => ['--values', file]);
-    const result = await this.helm('upgrade', release, ['upgrade', release, target.chart, '--install', '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`, ...values, ...sets], target);
+    const result = await withValuesFile({ ...target.set, ...extraSet, [target.versionValue]: version }, (setFile) =>
+      this.helm('upgrade', release, ['upgrade', release, target.chart, '--install', '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`, ...values, '--values', setFile], target),
+    );
     if (result.exitCode !== 0) throw result.fail();
     const revision = await this.describe({ target, release });
     if (!revision) throw new HelmCommandError('upgrade', release, 'helm reported success but the release is not there');

@@ -1,4 +1,4 @@
-import type { MetricOutcome } from '../../workflows/domain/analysis';
+import { normaliseOutcome, type MetricOutcome } from '../../workflows/domain/analysis';
 import type { Deployer, HelmTarget, MetricsProvider, Notifier, ReadinessChecker, ReleaseHistoryEntry, ReleaseRevision, Severity, TestRun, TrafficRouter, TrafficSplit, TrafficWeights, WebhookCaller, WebhookOutcome, WebhookPayload, WebhookTarget } from '../ports';
 
 /** Notifier for dry runs and for workers with no SLACK_WEBHOOK_URL: writes to the log. */
@@ -33,11 +33,14 @@ export class InMemoryTrafficRouter implements TrafficRouter {
   }
 }
 
-/** MetricsProvider answering from a function of the query (tests, benchmarks). */
+/**
+ * MetricsProvider answering from a function of the query (tests, benchmarks). Like every provider it
+ * sends only finite values: `{ kind: 'value', value: NaN }` from the function arrives as the `nan` outcome.
+ */
 export class StaticMetricsProvider implements MetricsProvider {
   constructor(private readonly answer: (query: string) => MetricOutcome) {}
   async query({ query }: { query: string }): Promise<MetricOutcome> {
-    return this.answer(query);
+    return normaliseOutcome(this.answer(query));
   }
 }
 

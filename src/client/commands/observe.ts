@@ -1,7 +1,7 @@
 import { statusQuery } from '../../workflows/messages';
 import type { ReleaseResult, ReleaseStatus } from '../../workflows/types';
 import { followRelease, renderResult } from '../follow';
-import { renderStatus, type CliIO } from '../output';
+import { printable, renderStatus, type CliIO } from '../output';
 import { connectClient, notFound, resolveReleaseId } from '../temporal';
 
 /** `status <id>`: the live status of a running release, or the final one of a finished release. */
@@ -79,7 +79,7 @@ export async function listCommand(options: ListOptions, io: CliIO, env: NodeJS.P
       const columns = ['workflowId', 'status', 'version', 'strategy', 'phase', 'weight', 'startedAt'];
       const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => String(row[column]).length)));
       const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join('  ');
-      io.out([line(columns), ...rows.map((row) => line(columns.map((column) => String(row[column]))))].join('\n'));
+      io.out([line(columns), ...rows.map((row) => line(columns.map((column) => printable(String(row[column]), { singleLine: true }))))].join('\n'));
     }
     return 0;
   } finally {

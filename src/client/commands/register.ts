@@ -18,7 +18,7 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .requiredOption('--config <file>', 'release config (YAML)')
     .option('--values <file>', 'a Helm values file whose flagger: block provides analysis settings')
     .option('--json', 'machine-readable output')
-    .action(run((options) => validateCommand(options, io)));
+    .action(run((options) => validateCommand(options, io, env)));
 
   program
     .command('start')

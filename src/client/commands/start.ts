@@ -1,12 +1,13 @@
 import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client, type Connection, type WorkflowStartOptions } from '@temporalio/client';
-import { loadConfigFile, strategySchema } from '../../config';
+import { loadConfigFile, RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN, strategySchema } from '../../config';
 import { SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE } from '../../workflows/messages';
 import { EXIT_CODES, releaseWorkflowId, type ReleaseInput } from '../../workflows/types';
 import type { release } from '../../workflows/release';
 import { ensureSearchAttributes } from '../../worker/worker';
 import { CliError } from '../errors';
 import { strategyFromMigration } from './migrate';
+import { checkMetricsServer } from './validate';
 import { followRelease } from '../follow';
 import type { CliIO } from '../output';
 import { connectClient } from '../temporal';
@@ -20,13 +21,12 @@ export interface StartOptions {
   json?: boolean;
 }
 
-const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
-
 /** Validates first: a bad config or flag never starts a workflow. */
-export function buildReleaseInput(options: StartOptions): ReleaseInput {
+export function buildReleaseInput(options: StartOptions, env: NodeJS.ProcessEnv = {}): ReleaseInput {
   const config = loadConfigFile(options.config, options.values ? { valuesFile: options.values } : {});
-  if (!VERSION_PATTERN.test(options.version)) {
-    throw new CliError(`--version "${options.version}" is not a version: use letters, digits, ".", "-", "_" or "+" (e.g. 1.1.0)`, EXIT_CODES.badInput);
+  checkMetricsServer(config, options.config, env);
+  if (!RELEASE_VERSION_PATTERN.test(options.version)) {
+    throw new CliError(`--version "${options.version}" is not a version: ${RELEASE_VERSION_HINT}`, EXIT_CODES.badInput);
   }
   if (options.strategy !== undefined) {
     const strategy = strategySchema.safeParse(options.strategy);
@@ -66,7 +66,7 @@ export async function startReleaseWorkflow(client: Client, input: ReleaseInput, 
 }
 
 export async function startCommand(options: StartOptions, io: CliIO, env: NodeJS.ProcessEnv): Promise<number> {
-  const input = buildReleaseInput(options);
+  const input = buildReleaseInput(options, env);
   const { service } = input.config;
   const workflowId = releaseWorkflowId(service.namespace, service.name);
   const { client, close } = await connectClient(env);

@@ -1,4 +1,5 @@
-import { loadConfigFile } from '../../config';
+import { ConfigError, loadConfigFile, type ReleaseConfig } from '../../config';
+import { allowedPrometheusServers, metricsServerRefusal, PROMETHEUS_SERVERS_ENV } from '../../config/metrics-servers';
 import type { CliIO } from '../output';
 
 export interface ValidateOptions {
@@ -7,9 +8,27 @@ export interface ValidateOptions {
   json?: boolean;
 }
 
+/**
+ * The worker refuses a metricsServer it does not list (its Prometheus token goes only to its own
+ * servers). The CLI can tell early when its environment lists them as the worker's does
+ * (PROMETHEUS_URL, DOCUTAG_PROMETHEUS_SERVERS): then an unlisted one is a ConfigError (exit 2).
+ * Returns whether it could check. Target local ignores metricsServer (the stack's Prometheus).
+ */
+export function checkMetricsServer(config: ReleaseConfig, source: string, env: NodeJS.ProcessEnv): boolean {
+  if (config.target === 'local' || config.metricsServer === undefined) return true;
+  if (!env.PROMETHEUS_URL && !env[PROMETHEUS_SERVERS_ENV]) return false;
+  const refusal = metricsServerRefusal(allowedPrometheusServers({ PROMETHEUS_URL: env.PROMETHEUS_URL, DOCUTAG_PROMETHEUS_SERVERS: env[PROMETHEUS_SERVERS_ENV] }), config.metricsServer);
+  if (refusal) throw new ConfigError(source, [{ path: 'metricsServer', message: refusal }]);
+  return true;
+}
+
 /** Exit 0 and the resolved config, or a ConfigError (exit 2, every bad field). Needs no server. */
-export function validateCommand(options: ValidateOptions, io: CliIO): number {
+export function validateCommand(options: ValidateOptions, io: CliIO, env: NodeJS.ProcessEnv = {}): number {
   const config = loadConfigFile(options.config, options.values ? { valuesFile: options.values } : {});
-  io.out(options.json ? JSON.stringify({ valid: true, config }, null, 2) : `${options.config} is valid. Resolved config:\n${JSON.stringify(config, null, 2)}`);
+  const checked = checkMetricsServer(config, options.config, env);
+  const note = checked
+    ? ''
+    : `\nNote: metricsServer ${config.metricsServer} must be one of the worker's Prometheus servers (PROMETHEUS_URL or ${PROMETHEUS_SERVERS_ENV} on the worker), or the worker refuses the release; set them here as on the worker to check it now.`;
+  io.out(options.json ? JSON.stringify({ valid: true, config }, null, 2) : `${options.config} is valid. Resolved config:\n${JSON.stringify(config, null, 2)}${note}`);
   return 0;
 }

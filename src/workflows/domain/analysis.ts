@@ -3,11 +3,113 @@
  * verdict turns readings into passed/failed checks with reasons a person can act on.
  */
 
-/** What one query produced. No data, NaN and errors are distinct so the reason can say which. */
+/**
+ * The kinds of answer one query can give. Only `value` carries a number, and it is always finite:
+ * NaN and ±Inf become `null` in Temporal's JSON, so they travel as kinds of their own.
+ * - `noData`: an empty vector (no series matches, or no requests in the window);
+ * - `nan`, `positiveInfinity`, `negativeInfinity`: the sample was NaN (0/0) or ±Inf (x/0, a quantile above every bucket);
+ * - `manySeries`: the query returned more than one series where one number is judged;
+ * - `badAnswer`: an answer that is not a query result (not JSON, malformed, a matrix, a sample that is not a number);
+ * - `httpError`: Prometheus (or a proxy in front of it) answered 4xx/5xx;
+ * - `timeout`, `unreachable`: no answer in time, or no connection (refused, reset, unknown host);
+ * - `error`: anything else (no Prometheus configured, a provider that failed unexpectedly).
+ */
+export const METRIC_OUTCOME_KINDS = {
+  value: 'value',
+  noData: 'noData',
+  nan: 'nan',
+  positiveInfinity: 'positiveInfinity',
+  negativeInfinity: 'negativeInfinity',
+  manySeries: 'manySeries',
+  badAnswer: 'badAnswer',
+  httpError: 'httpError',
+  timeout: 'timeout',
+  unreachable: 'unreachable',
+  error: 'error',
+} as const;
+export type MetricOutcomeKind = (typeof METRIC_OUTCOME_KINDS)[keyof typeof METRIC_OUTCOME_KINDS];
+
+/** The kinds that say something about the data (the query ran); the others say the query itself failed. */
+const DATA_KINDS: ReadonlySet<MetricOutcomeKind> = new Set(['noData', 'nan', 'positiveInfinity', 'negativeInfinity', 'manySeries']);
+/** The kinds that mean "no traffic to measure": a blue-green no-data hint applies to them. */
+const NO_TRAFFIC_KINDS: ReadonlySet<MetricOutcomeKind> = new Set(['noData', 'nan']);
+
+/**
+ * What one query produced: a finite number, or a kind with a message a person understands (quoted
+ * in the check's reason). Plain JSON: it crosses Temporal as an activity result.
+ */
 export type MetricOutcome =
   | { kind: 'value'; value: number }
-  | { kind: 'noData' }
-  | { kind: 'error'; message: string };
+  | { kind: 'manySeries'; message: string; seriesCount: number }
+  | { kind: 'httpError'; message: string; status: number }
+  | { kind: Exclude<MetricOutcomeKind, 'value' | 'manySeries' | 'httpError'>; message: string };
+
+/** The outcome that is not a value. */
+export type MetricFault = Exclude<MetricOutcome, { kind: 'value' }>;
+
+/** The messages of the kinds whose meaning does not depend on the backend; providers use them so reasons read alike. */
+export const METRIC_MESSAGES = {
+  noData: 'no data returned from the metric provider (an empty vector: no series matches the query, or no requests in the window?)',
+  nan: 'NaN: no requests in the window? (a ratio of two zero rates is 0/0)',
+  positiveInfinity: '+Inf: a division by a zero rate (no requests in the window?), or a quantile above the largest histogram bucket',
+  negativeInfinity: '-Inf: a negative number divided by zero; check the query',
+  manySeries: (count: number) => `${count} series: the query must aggregate to one series, e.g. sum(...) around it`,
+} as const;
+
+/**
+ * The outcome of a number as a provider read it: finite numbers are values, NaN and ±Inf their own
+ * kinds. Use it for every number a provider returns, so no non-finite number reaches JSON.
+ */
+export function outcomeOfNumber(value: number): MetricOutcome {
+  if (Number.isFinite(value)) return { kind: 'value', value };
+  if (Number.isNaN(value)) return { kind: 'nan', message: METRIC_MESSAGES.nan };
+  return value > 0 ? { kind: 'positiveInfinity', message: METRIC_MESSAGES.positiveInfinity } : { kind: 'negativeInfinity', message: METRIC_MESSAGES.negativeInfinity };
+}
+
+const KNOWN_KINDS: ReadonlySet<string> = new Set(Object.values(METRIC_OUTCOME_KINDS));
+const DEFAULT_MESSAGES: Record<Exclude<MetricOutcomeKind, 'value'>, string> = {
+  noData: METRIC_MESSAGES.noData,
+  nan: METRIC_MESSAGES.nan,
+  positiveInfinity: METRIC_MESSAGES.positiveInfinity,
+  negativeInfinity: METRIC_MESSAGES.negativeInfinity,
+  manySeries: 'more than one series: the query must aggregate to one series, e.g. sum(...) around it',
+  badAnswer: 'the metric provider answered something that is not a query result',
+  httpError: 'the metric provider answered with an HTTP error',
+  timeout: 'the metric provider did not answer in time',
+  unreachable: 'the metric provider could not be reached',
+  error: 'the metric provider failed without saying why',
+};
+
+/** A short, printable rendering of an unexpected value for a reason (never throws). */
+function shown(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
+}
+
+/**
+ * Reads whatever arrived as an outcome into a well-formed one, never throwing: a `value` that is not
+ * a finite number (NaN or ±Inf from an older worker, `null` as JSON made of them, a string) and an
+ * unknown or missing kind become faults that say what came.
+ */
+export function normaliseOutcome(outcome: unknown): MetricOutcome {
+  if (typeof outcome !== 'object' || outcome === null) {
+    return { kind: 'error', message: `the metric provider returned ${shown(outcome)} instead of an outcome` };
+  }
+  const { kind, value, message } = outcome as { kind?: unknown; value?: unknown; message?: unknown };
+  if (kind === 'value') {
+    if (typeof value === 'number') return outcomeOfNumber(value);
+    const why = value === null ? ' (NaN or ±Inf turned into null by JSON?)' : '';
+    return { kind: 'badAnswer', message: `the metric provider returned ${shown(value)} instead of a number${why}` };
+  }
+  if (typeof kind !== 'string' || !KNOWN_KINDS.has(kind)) {
+    return { kind: 'error', message: `the metric provider returned an outcome of unknown kind ${shown(kind)}` };
+  }
+  const text = typeof message === 'string' && message.trim() ? message : DEFAULT_MESSAGES[kind as Exclude<MetricOutcomeKind, 'value'>];
+  return { ...(outcome as MetricFault), message: text };
+}
 
 /** A check to judge: `min` checks pass at or above the threshold, `max` checks at or below. */
 export interface MetricReading {
@@ -17,7 +119,7 @@ export interface MetricReading {
   /** Unit shown in reasons: `%`, `ms` or empty. */
   unit: string;
   outcome: MetricOutcome;
-  /** Extra advice for a no-data result (e.g. blue-green: no traffic reaches green). */
+  /** Extra advice for a no-data or NaN result (no traffic to measure; e.g. blue-green: no traffic reaches green). */
   noDataHint?: string;
 }
 
@@ -35,22 +137,23 @@ export interface RoundVerdict {
   checks: CheckResult[];
 }
 
-const fmt = (value: number, unit: string) => `${Number.isInteger(value) ? value : value.toFixed(2)}${unit}`;
+/** A number with its unit, 2 decimals at most; never throws (a non-finite threshold prints as itself). */
+const fmt = (value: number, unit: string) => `${Number.isFinite(value) && !Number.isInteger(value) ? value.toFixed(2) : String(value)}${unit}`;
 
+/**
+ * Judges one reading. Only a finite value is compared with the threshold; every other outcome (and
+ * anything malformed that arrives as one) is a failed check whose reason says what came back, so it
+ * counts toward the failed-check threshold instead of crashing the round.
+ */
 export function judgeCheck(reading: MetricReading): CheckResult {
-  const { name, bound, threshold, unit, outcome } = reading;
+  const { name, bound, threshold, unit } = reading;
+  const outcome = normaliseOutcome(reading.outcome);
+  if (outcome.kind !== 'value') {
+    const hint = reading.noDataHint && NO_TRAFFIC_KINDS.has(outcome.kind) ? `. ${reading.noDataHint}` : '';
+    const what = DATA_KINDS.has(outcome.kind) ? outcome.message : `the metrics query failed (${outcome.message})`;
+    return { name, value: null, threshold, passed: false, reason: `${name}: ${what}; counted as a failed check${hint}` };
+  }
   const limit = `${bound === 'min' ? 'minimum' : 'maximum'} ${fmt(threshold, unit)}`;
-  if (outcome.kind === 'error') {
-    return { name, value: null, threshold, passed: false, reason: `${name}: the metrics query failed (${outcome.message}); counted as a failed check` };
-  }
-  if (outcome.kind === 'noData') {
-    const hint = reading.noDataHint ? ` ${reading.noDataHint}` : '';
-    return { name, value: null, threshold, passed: false, reason: `${name}: no data returned from the metric provider (no requests in the window?); counted as a failed check.${hint}` };
-  }
-  if (Number.isNaN(outcome.value)) {
-    const hint = reading.noDataHint ? ` ${reading.noDataHint}` : '';
-    return { name, value: null, threshold, passed: false, reason: `${name}: the query returned NaN (no requests in the window); counted as a failed check${hint ? `.${hint}` : ''}` };
-  }
   const passed = bound === 'min' ? outcome.value >= threshold : outcome.value <= threshold;
   return {
     name,

@@ -1,0 +1,36 @@
+import type { ReleaseInput } from '../workflows/types';
+import { ConfigError, type ConfigIssue } from './errors';
+import { parseConfig } from './load';
+import { RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN } from './schema';
+
+/** What the worker found in a release workflow's input: every bad field, or the input as the schema resolves it. */
+export type ReleaseInputCheck = { issues: ConfigIssue[]; input?: undefined } | { issues: []; input: ReleaseInput };
+
+/**
+ * The worker's check of a `release` input, with the schema the CLI uses: anyone who can start a
+ * workflow on the task queue can send any input, not only what `start` validated. `metricsServerRefusal`
+ * says why the worker would not query a config's metricsServer (null: it would). Field paths are
+ * prefixed as in the input (`config.analysis.interval`, `version`).
+ */
+export function checkReleaseInput(input: unknown, metricsServerRefusal: (metricsServer: string | undefined) => string | null): ReleaseInputCheck {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { issues: [{ path: '(input)', message: 'expected { config, version, requestedBy? }: start releases with `docutag-release start`' }] };
+  }
+  const { config: raw, version, requestedBy } = input as Record<string, unknown>;
+  const issues: ConfigIssue[] = [];
+  if (typeof version !== 'string' || !RELEASE_VERSION_PATTERN.test(version)) issues.push({ path: 'version', message: `${JSON.stringify(version) ?? 'undefined'} is not a version: ${RELEASE_VERSION_HINT}` });
+  if (requestedBy !== undefined && typeof requestedBy !== 'string') issues.push({ path: 'requestedBy', message: 'expected a user name (string) or nothing' });
+  let config: ReleaseInput['config'] | undefined;
+  try {
+    config = parseConfig(raw, 'config');
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues.map((issue) => ({ path: issue.path === '(root)' ? 'config' : `config.${issue.path}`, message: issue.message })));
+  }
+  if (config && config.target !== 'local') {
+    const refusal = metricsServerRefusal(config.metricsServer);
+    if (refusal) issues.push({ path: 'config.metricsServer', message: refusal });
+  }
+  if (issues.length || !config) return { issues };
+  return { issues: [], input: { config, version: version as string, ...(typeof requestedBy === 'string' ? { requestedBy } : {}) } };
+}

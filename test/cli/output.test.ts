@@ -1,0 +1,72 @@
+/*
+ * What `watch` and `status` print from outside (webhook bodies, helm stderr, Prometheus errors, all
+ * quoted in events and check reasons) cannot drive the terminal: escape sequences are removed,
+ * other control characters shown as �, and a quoted newline cannot fake a line of the CLI's own.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { followRelease, renderResult } from '../../src/client/follow';
+import { printable, renderStatus, type CliIO } from '../../src/client/output';
+import type { ReleaseResult, ReleaseStatus } from '../../src/workflows/types';
+
+const HOSTILE = [
+  'webhook load-test answered 500: \x1b[2J\x1b[Hall good\x1b[0m',
+  'helm upgrade web failed: \x1b]0;pwned\x07Error: \x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\',
+  'Prometheus answered 400: bad\rRelease promoted\x08\x08\x7f\x9b31m',
+  'body: ok\n12:00:00  Release promoted: all checks passed',
+  'reversed \u202egnp.exe\u202c name',
+];
+
+const hasControl = (text: string) => /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/.test(text);
+
+const status = (overrides: Partial<ReleaseStatus> = {}): ReleaseStatus => ({
+  workflowId: 'release-shop-web',
+  service: 'web',
+  namespace: 'shop',
+  version: '1.1.0',
+  previousVersion: '1.0.0',
+  strategy: 'canary',
+  phase: 'RolledBack',
+  canaryWeight: 0,
+  iteration: 2,
+  failedChecks: 2,
+  threshold: 2,
+  lastChecks: HOSTILE.map((reason, i) => ({ name: `check-${i}`, value: null, threshold: 99, passed: false, reason })) as never,
+  events: HOSTILE.map((message, i) => ({ at: `2024-01-01T12:00:0${i}.000Z`, message })),
+  waitingFor: 'confirm-promotion webhook approve (\x1b[31mHTTP 403\x1b[0m)',
+  notificationFailures: 0,
+  startedAt: '2024-01-01T12:00:00.000Z',
+  finishedAt: '2024-01-01T12:01:00.000Z',
+  ...overrides,
+});
+
+describe('terminal output from outside is made printable', () => {
+  test('escape sequences are removed, other control characters shown as �, newlines kept unless single-line', () => {
+    expect(printable('a\x1b[31mred\x1b[0m b')).toBe('ared b');
+    expect(printable('title \x1b]0;pwned\x07 after')).toBe('title  after');
+    expect(printable('bell\x07 nul\x00 del\x7f csi\x9b')).toBe('bell\ufffd nul\ufffd del\ufffd csi\ufffd');
+    expect(printable('one\r\ntwo\rthree\nfour')).toBe('one\ntwo\nthree\nfour');
+    expect(printable('one\ntwo\tthree', { singleLine: true })).toBe('one | two three');
+    expect(printable('\u202eevil')).toBe('\ufffdevil');
+    expect(printable('plain ✓ 99.9% → 1.1.0 ünïcode')).toBe('plain ✓ 99.9% → 1.1.0 ünïcode');
+  });
+
+  test('status: events, check reasons and waitingFor carry no control character, one line each', () => {
+    const text = renderStatus(status(), { events: 15 });
+    expect(hasControl(text.replace(/\n/g, ''))).toBe(false);
+    expect(text).toContain('webhook load-test answered 500: all good');
+    expect(text).toContain('body: ok | 12:00:00  Release promoted');
+    // Every event is one line: the quoted newline did not start a line of its own.
+    expect(text.split('\n').filter((row) => row.startsWith('12:00:00'))).toEqual([]);
+  });
+
+  test('watch (lines and the final result) prints no control character from an event or the reason', async () => {
+    const result: ReleaseResult = { outcome: 'rolledBack', reason: HOSTILE[0]!, totalMs: 60_000, detectionMs: 1000, rollbackMs: 50, status: status() };
+    const handle = { describe: async () => ({ status: { name: 'COMPLETED' } }), result: async () => result } as unknown as WorkflowHandle;
+    let out = '';
+    const io: CliIO = { out: (text) => (out += `${text}\n`), err: (text) => (out += `${text}\n`), isTTY: false };
+    expect(await followRelease(handle, io)).toBe(3);
+    expect(hasControl(out.replace(/\n/g, ''))).toBe(false);
+    expect(out.trim().split('\n')).toHaveLength(HOSTILE.length + 2);
+    expect(renderResult(result)).toBe('ROLLEDBACK: webhook load-test answered 500: all good (total 1m00s, detection 1.0s, rollback 50ms)');
+  });
+});
