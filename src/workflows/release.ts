@@ -1,13 +1,14 @@
-import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createMigrationActivities } from '../activities/migration';
 import { admittedInput, CHECK_INPUT_PATCH } from './admission';
 import { runBlueGreen } from './blue-green';
 import { runCanary } from './canary';
 import { inapplicableHooksNote } from './domain';
 import { runDirect } from './direct';
+import { statusQuery } from './messages';
 import { migrationWorkflowId, recheckSignal } from './migration';
-import { ReleaseRun } from './run';
-import type { ReleaseInput, ReleaseResult } from './types';
+import { ReleaseRun, runPatches, type RunPatches } from './run';
+import type { ReleaseInput, ReleaseResult, ReleaseStatus } from './types';
 
 export { failureMessage } from './run';
 
@@ -17,15 +18,24 @@ export { failureMessage } from './run';
  */
 export async function release(started: ReleaseInput): Promise<ReleaseResult> {
   // Anyone with access to the task queue can start one: the worker validates before acting.
-  const input = patched(CHECK_INPUT_PATCH) ? await admittedInput(started) : started;
-  const result = await runStrategy(input);
-  if (patched(REPORT_BY_ACTIVITY_PATCH)) await reportToRunningMigration(input, result);
+  // `status` answers while the input is checked (watch and start --wait query at once); the run replaces it.
+  setHandler(statusQuery, () => checkingStatus(started));
+  // Every patch is asked for before the first await. Asked after the input check's local activity, a
+  // replay can reach it before the workflow task that holds its marker, take the old branch and fail
+  // with TMPRL1100 (a worker that took over a release queried while its first task was pending did).
+  const checkInput = patched(CHECK_INPUT_PATCH);
+  const patches = runPatches();
+  const reportByActivity = patched(REPORT_BY_ACTIVITY_PATCH);
+  const input = checkInput ? await admittedInput(started) : started;
+  const result = await runStrategy(input, patches);
+  if (reportByActivity) await reportToRunningMigration(input, result);
+  // Releases recorded before that asked for this one at their end; they still do.
   else if (patched('report-to-migration')) await reportToMigration(input, result);
   return result;
 }
 
-async function runStrategy(input: ReleaseInput): Promise<ReleaseResult> {
-  const run = new ReleaseRun(input);
+async function runStrategy(input: ReleaseInput, patches: RunPatches): Promise<ReleaseResult> {
+  const run = new ReleaseRun(input, patches);
   const skippedHooks = inapplicableHooksNote(input.config.webhooks.hooks, input.config.strategy);
   if (skippedHooks) run.record(skippedHooks);
   switch (input.config.strategy) {
@@ -67,4 +77,30 @@ async function reportToMigration(input: ReleaseInput, result: ReleaseResult): Pr
   } catch {
     // Most services have no migration running; the release's outcome does not depend on it.
   }
+}
+
+/** The status of a release whose input the worker is still checking: read defensively, the input is not trusted yet. */
+function checkingStatus(started: ReleaseInput): ReleaseStatus {
+  const config = (started as { config?: { service?: { name?: unknown; namespace?: unknown }; strategy?: unknown } } | undefined)?.config;
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  const startedAt = new Date(workflowInfo().startTime.getTime()).toISOString();
+  return {
+    workflowId: workflowInfo().workflowId,
+    service: text(config?.service?.name),
+    namespace: text(config?.service?.namespace),
+    version: text((started as { version?: unknown } | undefined)?.version),
+    previousVersion: null,
+    strategy: (['canary', 'blueGreen', 'direct'].includes(text(config?.strategy)) ? text(config?.strategy) : 'canary') as ReleaseStatus['strategy'],
+    phase: 'Initializing',
+    canaryWeight: 0,
+    iteration: 0,
+    failedChecks: 0,
+    threshold: 0,
+    lastChecks: [],
+    events: [],
+    waitingFor: null,
+    notificationFailures: 0,
+    startedAt,
+    finishedAt: null,
+  };
 }

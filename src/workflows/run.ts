@@ -56,6 +56,17 @@ export const LOCAL_WEIGHT_CHANGES_PATCH = 'local-weight-changes';
  */
 export const CHECKPOINTS_PATCH = 'steering-checkpoints';
 
+/** The patches a release run branches on, asked for once when the release starts. */
+export interface RunPatches {
+  localWeightChanges: boolean;
+  checkpoints: boolean;
+}
+
+/** Asks for the run's patches; call it before the workflow's first await (see `release`). */
+export function runPatches(): RunPatches {
+  return { localWeightChanges: patched(LOCAL_WEIGHT_CHANGES_PATCH), checkpoints: patched(CHECKPOINTS_PATCH) };
+}
+
 /** A rollback's traffic change that keeps failing: people hear of it after 5 minutes, then every 30. */
 const STUCK_ROLLBACK_FIRST_ALERT_MS = 5 * 60_000;
 const STUCK_ROLLBACK_ALERT_EVERY_MS = 30 * 60_000;
@@ -153,15 +164,15 @@ export class ReleaseRun {
   /** Prometheus gauges and counters of this release; no commands, silent while replaying. */
   private readonly metrics: ReleaseMetrics;
 
-  constructor(input: ReleaseInput) {
+  constructor(input: ReleaseInput, patches: RunPatches) {
     const { config, version } = input;
     this.config = config;
     this.version = version;
     this.helmTimeoutMs = durationMs(config.helm.timeout);
     const hookTimeoutMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
     this.acts = activityProfiles(this.helmTimeoutMs, durationMs(config.webhooks.helmTests.timeout), hookTimeoutMs);
-    this.weightChanges = patched(LOCAL_WEIGHT_CHANGES_PATCH) ? this.acts.trafficLocal : this.acts.traffic;
-    this.checkpoints = patched(CHECKPOINTS_PATCH);
+    this.weightChanges = patches.localWeightChanges ? this.acts.trafficLocal : this.acts.traffic;
+    this.checkpoints = patches.checkpoints;
     this.intervalMs = durationMs(config.analysis.interval);
     this.target = {
       namespace: config.service.namespace,

@@ -53,7 +53,7 @@ describe('rollback drills', () => {
     expect(result.primaryChecks.every((check: { passed: boolean }) => check.passed)).toBe(true);
     // The faulty version really ran on the canary with the drill's fault injection.
     const upgrade = harness.helmCalls('shop', [`${name}-canary`]).find((call) => call.action === 'upgrade');
-    expect(upgrade?.args).toEqual(expect.arrayContaining(['faultInjection.errorRate=50', 'image.tag=9.9.9-drill']));
+    expect(upgrade?.values).toMatchObject({ faultInjection: { errorRate: '50' }, image: { tag: '9.9.9-drill' } });
     expect(harness.slack.delivered().some((text) => text.includes(`Rollback drill of shop/${name} passed`) && text.includes('restore'))).toBe(true);
   });
 

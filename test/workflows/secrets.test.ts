@@ -57,7 +57,7 @@ describe('secrets stay on the worker', () => {
 
     // The release still decided on what the answers meant; what it quotes is redacted.
     expect(outcome.outcome).toBe('rolledBack');
-    expect(outcome.reason).toContain('Prometheus answered 403: bearer token [redacted] is not allowed');
+    expect(outcome.reason).toMatch(/Prometheus answered 403[^;]*bearer token \[redacted\] is not allowed/);
     expect(outcome.status.notificationFailures).toBeGreaterThanOrEqual(1);
     expect(outcome.status.events.some((event) => event.message.includes('internal_error: no service at [redacted]'))).toBe(true);
     expect(secretsIn(readableHistory(await handle.fetchHistory()))).toEqual([]);
