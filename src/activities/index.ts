@@ -37,6 +37,8 @@ export interface ActivityDeps {
   notifier: Notifier;
   /** Calls the config's webhooks; an HTTP caller with default settings when absent. */
   webhooks?: WebhookCaller;
+  /** Why the worker cannot act in a kube context a config names (null: it can); absent on targets without one. */
+  kubeContextRefusal?(context: string): string | null;
 }
 
 /** Failure types the workflow branches on (`failure.type`). */
@@ -73,14 +75,17 @@ export function createActivities(deps: ActivityDeps) {
      * local activity: it reads nothing outside the worker.
      */
     async checkReleaseInput(args: { input: unknown }): Promise<ReleaseInputCheck> {
-      return checkReleaseInput(args.input, (metricsServer) => {
-        if (metricsServer === undefined) return null;
-        try {
-          deps.metricsFor(metricsServer);
-          return null;
-        } catch (error) {
-          return (error as Error).message;
-        }
+      return checkReleaseInput(args.input, {
+        metricsServer: (metricsServer) => {
+          if (metricsServer === undefined) return null;
+          try {
+            deps.metricsFor(metricsServer);
+            return null;
+          } catch (error) {
+            return (error as Error).message;
+          }
+        },
+        kubeContext: (context) => deps.kubeContextRefusal?.(context) ?? null,
       });
     },
 
@@ -98,7 +103,7 @@ export function createActivities(deps: ActivityDeps) {
       return asFailure(FAILURE_TYPES.deploy, () => deps.deployer.install(args));
     },
 
-    async waitReady(args: { namespace: string; name: string; timeoutMs: number }): Promise<void> {
+    async waitReady(args: { namespace: string; name: string; timeoutMs: number; kubeContext?: string }): Promise<void> {
       return asFailure(FAILURE_TYPES.readiness, () => deps.readiness.waitReady({ ...args, onProgress: (detail) => heartbeat(detail) }));
     },
 

@@ -81,7 +81,8 @@ export interface Deployer {
 
 /** Waits until a workload serves: all replicas updated and available. */
 export interface ReadinessChecker {
-  waitReady(args: { namespace: string; name: string; timeoutMs: number; onProgress?: (detail: string) => void }): Promise<void>;
+  /** `kubeContext`: the release's helm.kubeContext (the worker's current context when absent). */
+  waitReady(args: { namespace: string; name: string; timeoutMs: number; kubeContext?: string; onProgress?: (detail: string) => void }): Promise<void>;
 }
 
 /** Weights of the two tracks behind the service's traffic split, 0-100, summing to 100. */
@@ -96,6 +97,8 @@ export interface TrafficSplit {
   router: string;
   primaryService: string;
   canaryService: string;
+  /** The kube context holding the router: the release's helm.kubeContext (the worker's current context when absent). */
+  kubeContext?: string;
 }
 
 /** Moves traffic between the primary and canary tracks. Setting the weights it already has is a no-op. */

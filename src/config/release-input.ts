@@ -6,13 +6,20 @@ import { RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN } from './schema';
 /** What the worker found in a release workflow's input: every bad field, or the input as the schema resolves it. */
 export type ReleaseInputCheck = { issues: ConfigIssue[]; input?: undefined } | { issues: []; input: ReleaseInput };
 
+/** Why the worker would not act on what a config names (null: it would). */
+export interface WorkerRefusals {
+  /** A metricsServer whose tokens the worker does not hold. */
+  metricsServer(metricsServer: string | undefined): string | null;
+  /** A helm.kubeContext missing from the worker's kubeconfig. */
+  kubeContext(context: string): string | null;
+}
+
 /**
  * The worker's check of a `release` input, with the schema the CLI uses: anyone who can start a
- * workflow on the task queue can send any input, not only what `start` validated. `metricsServerRefusal`
- * says why the worker would not query a config's metricsServer (null: it would). Field paths are
+ * workflow on the task queue can send any input, not only what `start` validated. Field paths are
  * prefixed as in the input (`config.analysis.interval`, `version`).
  */
-export function checkReleaseInput(input: unknown, metricsServerRefusal: (metricsServer: string | undefined) => string | null): ReleaseInputCheck {
+export function checkReleaseInput(input: unknown, refusals: WorkerRefusals): ReleaseInputCheck {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { issues: [{ path: '(input)', message: 'expected { config, version, requestedBy? }: start releases with `docutag-release start`' }] };
   }
@@ -28,8 +35,10 @@ export function checkReleaseInput(input: unknown, metricsServerRefusal: (metrics
     issues.push(...error.issues.map((issue) => ({ path: issue.path === '(root)' ? 'config' : `config.${issue.path}`, message: issue.message })));
   }
   if (config && config.target !== 'local') {
-    const refusal = metricsServerRefusal(config.metricsServer);
+    const refusal = refusals.metricsServer(config.metricsServer);
     if (refusal) issues.push({ path: 'config.metricsServer', message: refusal });
+    const contextRefusal = config.helm.kubeContext ? refusals.kubeContext(config.helm.kubeContext) : null;
+    if (contextRefusal) issues.push({ path: 'config.helm.kubeContext', message: contextRefusal });
   }
   if (issues.length || !config) return { issues };
   return { issues: [], input: { config, version: version as string, ...(typeof requestedBy === 'string' ? { requestedBy } : {}) } };

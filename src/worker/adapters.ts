@@ -11,6 +11,7 @@ import { SlackNotifier } from '../activities/adapters/slack-notifier';
 import { TraefikTrafficRouter } from '../activities/adapters/traefik-router';
 import type { WorkerEnv } from './environment';
 import { createLocalAdapters, readTargetEnv } from './local-adapters';
+import { KubeContexts, readinessByContext, routerByContext } from './kube-contexts';
 import { createMetricsServers } from './prometheus-servers';
 
 const heartbeatIfInActivity = () => {
@@ -26,10 +27,13 @@ export function createKubernetesAdapters(env: WorkerEnv, log: (line: string) => 
   const kubeConfig = new k8s.KubeConfig();
   if (env.KUBECONFIG) kubeConfig.loadFromFile(env.KUBECONFIG);
   else kubeConfig.loadFromDefault();
+  // helm gets --kube-context; the router and readiness read the same context's API server.
+  const contexts = new KubeContexts(kubeConfig);
   return {
     deployer: new HelmDeployer({ runner: createProcessRunner(), helmBin: env.HELM_BIN, onTick: heartbeatIfInActivity }),
-    readiness: new KubernetesReadiness(kubeConfig.makeApiClient(k8s.AppsV1Api)),
-    router: new TraefikTrafficRouter(kubeConfig.makeApiClient(k8s.CustomObjectsApi)),
+    readiness: readinessByContext(contexts.perContext((config) => new KubernetesReadiness(config.makeApiClient(k8s.AppsV1Api)))),
+    router: routerByContext(contexts.perContext((config) => new TraefikTrafficRouter(config.makeApiClient(k8s.CustomObjectsApi)))),
+    kubeContextRefusal: (context) => contexts.refusal(context),
     metricsFor: createMetricsServers(env),
     // Per-hook timeouts come with each call; no default headers, so no worker secret reaches a hook.
     webhooks: new HttpWebhookCaller(axios.create()),

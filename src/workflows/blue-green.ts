@@ -45,7 +45,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     run.record(`Installing green ${green} at ${version} beside ${primary} (0% traffic)`);
     installed = true;
     await acts.deploy.installRelease({ target, release: green, version });
-    await acts.deploy.waitReady({ namespace: target.namespace, name: green, timeoutMs: run.helmTimeoutMs });
+    await run.waitReady(green);
     run.record(`${green} is ready`);
     if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
     if (config.webhooks.helmTests.enabled) {

@@ -26,7 +26,7 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
     run.record(`Installing ${canary} at ${version}`);
     installed = true;
     await acts.deploy.installRelease({ target, release: canary, version });
-    await acts.deploy.waitReady({ namespace: target.namespace, name: canary, timeoutMs: run.helmTimeoutMs });
+    await run.waitReady(canary);
     run.record(`${canary} is ready`);
     if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
     if (config.webhooks.helmTests.enabled) {

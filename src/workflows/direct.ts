@@ -102,7 +102,7 @@ export async function runDirect(run: ReleaseRun): Promise<ReleaseResult> {
   run.record(directStory.waitingForRollout());
   stepMs = Date.now();
   try {
-    await acts.deploy.waitReady({ namespace: target.namespace, name: primary, timeoutMs: run.helmTimeoutMs });
+    await run.waitReady(primary);
     run.record(directStory.rolloutComplete(elapsedSince(stepMs)));
   } catch (error) {
     run.record(directStory.rolloutFailed(elapsedSince(stepMs), failureMessage(error)));

@@ -12,7 +12,7 @@ import {
 import type { ReleaseActivities } from '../activities';
 import type { MigrationActivities } from '../activities/migration';
 import type { Strategy } from '../config/schema';
-import { durationMs, metricChecks, normaliseOutcome } from './domain';
+import { durationMs, metricChecks, normaliseOutcome, trafficSplitOf } from './domain';
 import {
   decideApproval,
   directReleasesItem,
@@ -146,7 +146,7 @@ export async function migration(input: MigrationInput): Promise<void> {
       }
       checklist = [directReleasesItem(seen.size, needed), await drillItem(phase, 'direct-drill', config.service, 'direct')];
     } else if (phase === MIGRATION_PHASES.infrastructure) {
-      const split = { namespace: config.service.namespace, router: config.traffic.traefikService, primaryService: config.traffic.primaryService, canaryService: config.traffic.canaryService };
+      const split = trafficSplitOf(config);
       const traffic = await checks.inspectTraffic({ split });
       const missing = [split.primaryService, split.canaryService].filter((name) => !traffic.services.includes(name));
       const trafficItem = traffic.error

@@ -14,6 +14,7 @@ import {
   hooksOfType,
   judgeRound,
   localTargetOf,
+  trafficSplitOf,
   nextPhase,
   postRolloutNote,
   releaseChecksum,
@@ -184,12 +185,7 @@ export class ReleaseRun {
       ...(config.helm.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
       ...localTargetOf(config),
     };
-    this.split = {
-      namespace: config.service.namespace,
-      router: config.traffic.traefikService,
-      primaryService: config.traffic.primaryService,
-      canaryService: config.traffic.canaryService,
-    };
+    this.split = trafficSplitOf(config);
     this.primary = config.helm.releases.primary;
     this.canary = config.helm.releases.canary;
     this.label = `${config.service.namespace}/${config.service.name} ${version}`;
@@ -228,6 +224,12 @@ export class ReleaseRun {
       { key: SEARCH_ATTRIBUTES.weight, value: 0 },
     ]);
     this.metrics.observe(this.status);
+  }
+
+  /** Waits for a track's deployment, read through the release's kube context (the one helm uses). */
+  waitReady(name: string): Promise<void> {
+    const { namespace, kubeContext } = this.target;
+    return this.acts.deploy.waitReady({ namespace, name, timeoutMs: this.helmTimeoutMs, ...(kubeContext ? { kubeContext } : {}) });
   }
 
   /** Every phase and weight change is recorded, so the metrics follow the status from here. */
@@ -395,7 +397,7 @@ export class ReleaseRun {
     this.record(`Promoting ${version}: ${why}`);
     try {
       await this.acts.deploy.installRelease({ target, release: primary, version });
-      await this.acts.deploy.waitReady({ namespace: target.namespace, name: primary, timeoutMs: this.helmTimeoutMs });
+      await this.waitReady(primary);
       this.setPhase('Finalising');
       await this.setCanaryWeight(0);
       await this.acts.deploy.uninstallRelease({ target, release: canary });
@@ -431,7 +433,7 @@ export class ReleaseRun {
       this.record(`Rolling ${primary} back to revision ${before.revision} (${before.version ?? 'unknown version'})`);
       try {
         await this.acts.deploy.rollbackRelease({ target, release: primary, revision: before.revision });
-        await this.acts.deploy.waitReady({ namespace: target.namespace, name: primary, timeoutMs: this.helmTimeoutMs });
+        await this.waitReady(primary);
       } catch (error) {
         return this.failed(`${what}, and helm rollback ${primary} ${before.revision} failed too (${failureMessage(error)}). Traffic is 100% on ${canary} (${version}, passed analysis); ${primary} needs a person: helm history ${primary} -n ${target.namespace}`);
       }

@@ -6,14 +6,19 @@
  * KubernetesReadiness on the chart's Deployment, and TraefikTrafficRouter on a real TraefikService;
  * then the API server is stopped for 20 s and started again.
  */
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { createProcessRunner, type CommandRunner } from '../../src/activities/adapters/command-runner';
 import { HelmDeployer } from '../../src/activities/adapters/helm-deployer';
 import { KubernetesReadiness } from '../../src/activities/adapters/kubernetes-readiness';
 import { TraefikTrafficRouter, type CustomObjectsClient } from '../../src/activities/adapters/traefik-router';
 import type { HelmTarget, TrafficSplit } from '../../src/activities/ports';
-import { LocalKubeCluster, provideClusterTools, ROOT, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
+import { LocalKubeCluster, provideClusterTools, ROOT, scratchDir, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
+
+const run = promisify(execFile);
 
 const SHOP = 'shop';
 const WORKER_NAMESPACE = 'docutag-system';
@@ -221,6 +226,32 @@ describe('TraefikTrafficRouter on a real TraefikService, as the worker ServiceAc
     const router = new TraefikTrafficRouter(api);
     const elsewhere = await failure(router.getWeights({ split: { ...split, namespace: 'default' } }));
     expect(elsewhere.message).toMatch(/HTTP 403: .*forbidden/);
+  });
+});
+
+describe("scripts/worker-kubeconfig.sh: the kubeconfig docker compose's worker reads", () => {
+  test("authenticates as deploy/chart's ServiceAccount with the cluster's CA: the chart's Role in shop, nothing beyond it", async () => {
+    const out = path.join(scratchDir('worker-kubeconfig-'), 'worker.kubeconfig');
+    await run('bash', [path.join(ROOT, 'scripts/worker-kubeconfig.sh'), out, WORKER_NAMESPACE, WORKER_RELEASE, '1h'], {
+      env: { ...process.env, KUBECONFIG: cluster.adminKubeconfig, KUBECTL: path.join(tools.binDir, 'kubectl') },
+    });
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const canI = async (...args: string[]) => {
+      try {
+        return (await cluster.kubectl(['auth', 'can-i', ...args], { kubeconfig: out })).trim();
+      } catch (error) {
+        return /\bno\b/.test((error as Error).message) ? 'no' : (error as Error).message;
+      }
+    };
+    expect(await canI('patch', 'traefikservices.traefik.io', '--namespace', SHOP)).toBe('yes');
+    expect(await canI('get', 'deployments.apps', '--namespace', SHOP)).toBe('yes');
+    expect(await canI('get', 'secrets', '--namespace', 'kube-system')).toBe('no');
+    expect(await canI('patch', 'traefikservices.traefik.io', '--namespace', 'default')).toBe('no');
+    // The worker's own client verifies the API server's certificate with the CA the file carries.
+    const config = new k8s.KubeConfig();
+    config.loadFromFile(out);
+    expect(config.getCurrentCluster()?.skipTLSVerify).toBeFalsy();
+    await expect(config.makeApiClient(k8s.AppsV1Api).listNamespacedDeployment({ namespace: SHOP })).resolves.toBeDefined();
   });
 });
 

@@ -5,6 +5,7 @@
  * the Prometheus and Slack stand-ins for the metrics and the messages (real traffic is the local
  * stack's job). Checks what a person would check with helm and kubectl afterwards.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -20,8 +21,8 @@ import { createReleaseWorker } from '../../src/worker/worker';
 import { statusQuery } from '../../src/workflows/messages';
 import type { ReleaseResult, ReleaseStatus } from '../../src/workflows/types';
 import { testAddress, workflowBundle } from '../support/harness';
-import { LocalKubeCluster, provideClusterTools, ROOT, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
-import { FakePrometheus, FakeSlack } from '../support/stand-ins';
+import { LocalKubeCluster, provideClusterTools, ROOT, scratchDir, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
+import { FakeKubernetesApi, FakePrometheus, FakeSlack } from '../support/stand-ins';
 
 const SHOP = 'shop';
 
@@ -38,6 +39,8 @@ let closeWorker: (() => Promise<void>) | undefined;
 let workerDeps: ActivityDeps;
 /** deploy/chart's ServiceAccount token, which the worker runs with. */
 let workerKubeconfig: string;
+/** The worker's environment (readWorkerEnv reads it). */
+let workerEnv: NodeJS.ProcessEnv;
 let adminCustomObjects: k8s.CustomObjectsApi;
 const savedEnv = { ...process.env };
 
@@ -53,7 +56,7 @@ beforeAll(async () => {
   await Promise.all([prometheus.start(), slack.start()]);
   // helm, as the worker runs it, reads KUBECONFIG and its home directories from the environment.
   Object.assign(process.env, cluster.helmEnv(workerKubeconfig));
-  const env = { ...process.env, TEMPORAL_ADDRESS: testAddress(), TEMPORAL_NAMESPACE: 'default', HELM_BIN: cluster.helmBin, PROMETHEUS_URL: prometheus.url, SLACK_WEBHOOK_URL: slack.url };
+  const env = (workerEnv = { ...process.env, TEMPORAL_ADDRESS: testAddress(), TEMPORAL_NAMESPACE: 'default', HELM_BIN: cluster.helmBin, PROMETHEUS_URL: prometheus.url, SLACK_WEBHOOK_URL: slack.url });
   try {
     Runtime.install({ shutdownSignals: [], logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: (message: string) => console.error(message) } as never });
   } catch {
@@ -399,4 +402,52 @@ describe('a canary of examples/chart while the cluster misbehaves', () => {
     );
     await expectPrimaryUpgradedAndCanaryGone(config, '1.1.0');
   }, 300_000);
+});
+
+describe('a release that names helm.kubeContext', () => {
+  test("helm, the TraefikService writes and the readiness reads all use that context: promoted on the local cluster, nothing sent to the kubeconfig's current context", async () => {
+    const named = await service();
+    const config: ReleaseConfig = { ...named, helm: { ...named.helm, kubeContext: 'docutag' } };
+    // The kubeconfig's current context is another API server holding a TraefikService of the same name:
+    // a router or readiness check that ignored helm.kubeContext would act there and still "succeed".
+    const elsewhere = await new FakeKubernetesApi().start();
+    elsewhere.addService(SHOP, config.traffic.traefikService, config.traffic.primaryService, config.traffic.canaryService);
+    const own = JSON.parse(readFileSync(workerKubeconfig, 'utf8')) as { clusters: object[]; users: object[]; contexts: { context: object }[] };
+    const twoContexts = path.join(scratchDir('two-contexts-'), 'config');
+    writeFileSync(
+      twoContexts,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [...own.clusters, { name: 'elsewhere', cluster: { server: elsewhere.url, 'insecure-skip-tls-verify': true } }],
+        users: [...own.users, { name: 'elsewhere', user: { token: 'elsewhere-token' } }],
+        contexts: [
+          { name: 'elsewhere', context: { cluster: 'elsewhere', user: 'elsewhere' } },
+          { name: 'docutag', context: own.contexts[0]!.context },
+        ],
+        'current-context': 'elsewhere',
+      }),
+      { mode: 0o600 },
+    );
+    const adapters = createKubernetesAdapters(readWorkerEnv({ ...workerEnv, KUBECONFIG: twoContexts }), () => {});
+    const saved = { router: workerDeps.router, readiness: workerDeps.readiness, kubeContextRefusal: workerDeps.kubeContextRefusal, kubeconfig: process.env.KUBECONFIG };
+    Object.assign(workerDeps, { router: adapters.router, readiness: adapters.readiness, kubeContextRefusal: adapters.kubeContextRefusal });
+    process.env.KUBECONFIG = twoContexts; // helm's too: it gets --kube-context docutag
+    let watched: { result: ReleaseResult; weights: number[] };
+    try {
+      watched = await watchCanaryWeights(config, () => release(config, '1.1.0'));
+    } finally {
+      Object.assign(workerDeps, { router: saved.router, readiness: saved.readiness, kubeContextRefusal: saved.kubeContextRefusal });
+      process.env.KUBECONFIG = saved.kubeconfig;
+      await elsewhere.stop();
+    }
+    const { result, weights } = watched;
+
+    expect({ outcome: result.outcome, reason: result.reason }).toEqual(PROMOTED);
+    expect(weights.filter((weight) => weight > 0)).toEqual([25, 50, 75, 100]);
+    expect(weights.at(-1)).toBe(0);
+    await expectPrimaryUpgradedAndCanaryGone(config, '1.1.0');
+    expect(elsewhere.requests).toEqual([]);
+    expect(elsewhere.currentWeights(SHOP, config.traffic.traefikService)).toEqual({ [config.traffic.primaryService]: 100, [config.traffic.canaryService]: 0 });
+  });
 });

@@ -31,6 +31,13 @@ describe('docker-compose.yml for production', () => {
     }
   });
 
+  test("the worker reads a kubeconfig of its own (deploy/chart's ServiceAccount), never the operator's ~/.kube", () => {
+    const worker = compose.services.worker;
+    expect(worker.environment.KUBECONFIG).toBe('/kube/config');
+    expect(worker.volumes).toEqual(['${DOCUTAG_WORKER_KUBECONFIG:-./.data/worker.kubeconfig}:/kube/config:ro']);
+    expect(readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')).toContain('scripts/worker-kubeconfig.sh');
+  });
+
   test('the Dockerfile verifies helm\'s checksum and downloads it for the build platform', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/ARG TARGETARCH/);

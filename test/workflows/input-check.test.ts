@@ -66,6 +66,15 @@ describe('the worker refuses a bad release input before acting on it', () => {
     expect(harness.helmStory(config)).toEqual([]);
   });
 
+  test('a helm.kubeContext missing from the worker\'s kubeconfig is refused before anything is deployed, naming the contexts it has', async () => {
+    const config = harness.config();
+    const { cause, scheduledActivities } = await refusal({ ...config, helm: { ...config.helm, kubeContext: 'prod-eu' } });
+    expect(cause.message).toMatch(/- config\.helm\.kubeContext: kube context "prod-eu" is not in the worker's kubeconfig \(it has: test\); name one of those, or add the context/);
+    expect(scheduledActivities).toBe(0);
+    expect(harness.helmStory(config)).toEqual([]);
+    expect(harness.canaryWeights(config)).toEqual([]);
+  });
+
   test('watch exits 2 (bad input) with the worker\'s reasons', async () => {
     const config = harness.config();
     const { handle } = await refusal({ ...config, strategy: 'rolling' } as unknown as ReleaseConfig);

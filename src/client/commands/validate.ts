@@ -1,6 +1,7 @@
 import { ConfigError, loadConfigFile, type ReleaseConfig } from '../../config';
 import { allowedPrometheusServers, metricsServerRefusal, PROMETHEUS_SERVERS_ENV } from '../../config/metrics-servers';
 import type { CliIO } from '../output';
+import { checkScrapeInterval } from '../scrape-check';
 
 export interface ValidateOptions {
   config: string;
@@ -22,13 +23,25 @@ export function checkMetricsServer(config: ReleaseConfig, source: string, env: N
   return true;
 }
 
-/** Exit 0 and the resolved config, or a ConfigError (exit 2, every bad field). Needs no server. */
-export function validateCommand(options: ValidateOptions, io: CliIO, env: NodeJS.ProcessEnv = {}): number {
+/**
+ * Exit 0 and the resolved config, or a ConfigError (exit 2, every bad field). Needs no server; when
+ * it can reach the release's Prometheus it warns about an analysis interval shorter than two scrapes.
+ */
+export async function validateCommand(options: ValidateOptions, io: CliIO, env: NodeJS.ProcessEnv = {}): Promise<number> {
   const config = loadConfigFile(options.config, options.values ? { valuesFile: options.values } : {});
   const checked = checkMetricsServer(config, options.config, env);
-  const note = checked
-    ? ''
-    : `\nNote: metricsServer ${config.metricsServer} must be one of the worker's Prometheus servers (PROMETHEUS_URL or ${PROMETHEUS_SERVERS_ENV} on the worker), or the worker refuses the release; set them here as on the worker to check it now.`;
-  io.out(options.json ? JSON.stringify({ valid: true, config }, null, 2) : `${options.config} is valid. Resolved config:\n${JSON.stringify(config, null, 2)}${note}`);
+  const notes = checked
+    ? []
+    : [`metricsServer ${config.metricsServer} must be one of the worker's Prometheus servers (PROMETHEUS_URL or ${PROMETHEUS_SERVERS_ENV} on the worker), or the worker refuses the release; set them here as on the worker to check it now.`];
+  const scrape = await checkScrapeInterval(config, env);
+  const warnings = scrape && 'warning' in scrape ? [scrape.warning] : [];
+  if (scrape && 'note' in scrape) notes.push(scrape.note);
+  if (options.json) {
+    io.out(JSON.stringify({ valid: true, config, warnings, notes }, null, 2));
+    return 0;
+  }
+  const lines = [`${options.config} is valid. Resolved config:`, JSON.stringify(config, null, 2), ...notes.map((note) => `Note: ${note}`)];
+  io.out(lines.join('\n'));
+  for (const warning of warnings) io.err(`Warning: ${warning}`);
   return 0;
 }

@@ -2,7 +2,7 @@
  * What the activities get to know about where a service runs, from its config. Pure: the workflows
  * (release, drill) build their HelmTarget with it.
  */
-import type { LocalTrack } from '../../activities/ports';
+import type { LocalTrack, TrafficSplit } from '../../activities/ports';
 import type { ReleaseConfig } from '../../config/schema';
 
 /**
@@ -18,12 +18,18 @@ export function localTargetOf(config: Pick<ReleaseConfig, 'target' | 'local' | '
       command,
       healthPath,
       ...(testCommand ? { testCommand } : {}),
-      split: {
-        namespace: config.service.namespace,
-        router: config.traffic.traefikService,
-        primaryService: config.traffic.primaryService,
-        canaryService: config.traffic.canaryService,
-      },
+      split: trafficSplitOf(config),
     },
+  };
+}
+
+/** The service's traffic split, in the kube context its helm releases live in (one context for everything a release touches). */
+export function trafficSplitOf(config: Pick<ReleaseConfig, 'service' | 'traffic'> & { helm?: Pick<ReleaseConfig['helm'], 'kubeContext'> }): TrafficSplit {
+  return {
+    namespace: config.service.namespace,
+    router: config.traffic.traefikService,
+    primaryService: config.traffic.primaryService,
+    canaryService: config.traffic.canaryService,
+    ...(config.helm?.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
   };
 }
