@@ -1,10 +1,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckQuery } from '../workflows/domain/queries';
+import { judgeGuardPoll, type GuardCheck, type GuardStreaks } from '../workflows/domain/guard';
 import { normaliseOutcome, type MetricOutcome, type MetricReading } from '../workflows/domain/analysis';
 import axios from 'axios';
 import { checkReleaseInput, type ReleaseInputCheck } from '../config/release-input';
-import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
+import { gateActivityPollMs, gateVerdict, rollbackHookVerdict, type GateType, type WebhookOutcome, type WebhookPayload } from '../workflows/domain/webhooks';
 import { HttpWebhookCaller } from './adapters/http-webhook-caller';
 import type {
   Deployer,
@@ -40,6 +41,29 @@ export interface ActivityDeps {
   /** Why the worker cannot act in a kube context a config names (null: it can); absent on targets without one. */
   kubeContextRefusal?(context: string): string | null;
 }
+
+/** What the guard saw in one analysis interval: the breach that ends the release (its reason), or none. */
+export interface GuardWatchResult {
+  breach: string | null;
+  polls: number;
+  /** When the run of breached polls began (epoch ms): the detection time starts there. */
+  firstBreachMs?: number;
+}
+
+/** The guard's heartbeat: what a retry resumes from. */
+interface GuardProgress {
+  elapsedMs: number;
+  streaks: GuardStreaks;
+  polls: number;
+  /** The times of the latest polls, newest last (as many as `consecutive`). */
+  pollTimes?: number[];
+}
+
+/** How a gate's wait ended: open, a rollback asked by a hook, or still closed (a new answer, or the wait's time is up). */
+export type GateWaitResult =
+  | { kind: 'open'; note: string; polls: number }
+  | { kind: 'rollback'; reason: string; polls: number }
+  | { kind: 'waiting'; note: string; waitingFor: string; polls: number };
 
 /** Failure types the workflow branches on (`failure.type`). */
 export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady', metricsServer: 'MetricsServerRefused' } as const;
@@ -146,6 +170,90 @@ export function createActivities(deps: ActivityDeps) {
         }
       };
       return Promise.all(args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await outcomeOf(query) })));
+    },
+
+    /**
+     * The guard between two rounds: polls the guarded checks every `pollMs` for `durationMs`
+     * (the analysis interval) and returns early on a breach. One activity per round keeps the
+     * history small; it heartbeats its progress, so a retry after a lost worker resumes where the
+     * last poll left off (elapsed time and streaks), and the workflow cancels it when a person steers.
+     * Answers that are no data, NaN or errors are not breaches: they only break a run of breaches.
+     */
+    async guardTrack(args: { checks: GuardCheck[]; pollMs: number; consecutive: number; durationMs: number; metricsServer?: string }): Promise<GuardWatchResult> {
+      const context = Context.current();
+      const resumed = context.info.heartbeatDetails as GuardProgress | undefined;
+      const metrics = await asFailure(FAILURE_TYPES.metricsServer, async () => deps.metricsFor(args.metricsServer));
+      const startedMs = Date.now() - (resumed?.elapsedMs ?? 0);
+      let streaks: GuardStreaks = resumed?.streaks ?? {};
+      let polls = resumed?.polls ?? 0;
+      let pollTimes = resumed?.pollTimes ?? [];
+      const progress = (): GuardProgress => ({ elapsedMs: Date.now() - startedMs, streaks, polls, pollTimes });
+      context.heartbeat(progress());
+      for (;;) {
+        // The last poll of an interval would race the round's own query: the round judges that moment.
+        const remainingMs = args.durationMs - (Date.now() - startedMs);
+        if (remainingMs <= args.pollMs) {
+          if (remainingMs > 0) await context.sleep(remainingMs);
+          return { breach: null, polls };
+        }
+        await context.sleep(args.pollMs);
+        const outcomes = await Promise.all(
+          args.checks.map(async ({ query }): Promise<MetricOutcome> => {
+            try {
+              return normaliseOutcome(await metrics.query({ query }));
+            } catch (error) {
+              return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
+            }
+          }),
+        );
+        polls += 1;
+        pollTimes = [...pollTimes, Date.now()].slice(-args.consecutive);
+        const judged = judgeGuardPoll(args.checks, outcomes, streaks, args.consecutive);
+        streaks = judged.streaks;
+        context.heartbeat(progress());
+        if (judged.breach) return { breach: judged.breach, polls, firstBreachMs: pollTimes[0]! };
+      }
+    },
+
+    /**
+     * A confirm gate's long wait in one activity: calls the gate's hooks every poll (the analysis
+     * interval within 100 ms - 10 s) and the rollback hooks beside them, and
+     * returns when the gate opens, a rollback hook fires, the gate's answer changes from `lastNote`
+     * (so the workflow records it), or after `maxMs`. A wait of days costs a few events per hour, not
+     * per poll; a retry after a lost worker starts polling again, and steering cancels it.
+     */
+    async waitForGate(args: {
+      type: Exclude<GateType, 'confirm-promotion'>;
+      /** The gate's hooks, each with the payload it gets (Flagger's, with the hook's metadata). */
+      hooks: Array<{ hook: WebhookTarget; payload: WebhookPayload }>;
+      rollbackHooks: Array<{ hook: WebhookTarget; payload: WebhookPayload }>;
+      intervalMs: number;
+      lastNote: string;
+      maxMs: number;
+    }): Promise<GateWaitResult> {
+      const context = Context.current();
+      const startedMs = Date.now();
+      const call = (hooks: Array<{ hook: WebhookTarget; payload: WebhookPayload }>) =>
+        Promise.all(
+          hooks.map(async ({ hook, payload }) => {
+            try {
+              return { hook, outcome: await webhooks.call({ hook, payload }) };
+            } catch (error) {
+              return { hook, outcome: { passed: false, status: null, message: `webhook ${hook.name} could not be called: ${(error as Error).message}` } as WebhookOutcome };
+            }
+          }),
+        );
+      for (let poll = 0; ; poll++) {
+        if (args.rollbackHooks.length) {
+          const rollback = rollbackHookVerdict(await call(args.rollbackHooks));
+          if (rollback.rollback) return { kind: 'rollback', reason: rollback.reason, polls: poll + 1 };
+        }
+        const verdict = gateVerdict(args.type, await call(args.hooks));
+        context.heartbeat({ poll });
+        if (verdict.open) return { kind: 'open', note: verdict.note, polls: poll + 1 };
+        if (verdict.note !== args.lastNote || Date.now() - startedMs >= args.maxMs) return { kind: 'waiting', note: verdict.note, waitingFor: verdict.waitingFor, polls: poll + 1 };
+        await context.sleep(gateActivityPollMs(args.intervalMs));
+      }
     },
 
     /**

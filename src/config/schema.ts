@@ -80,6 +80,31 @@ const customMetricSchema = z
     message: 'min is above max: no value can pass the check; swap them (min is the lowest value allowed, max the highest)',
   });
 
+/**
+ * The guard between rounds (src/workflows/domain/guard.ts): severe bounds polled every `interval`,
+ * breached `consecutive` polls in a row rolls back at once. Defaults: success rate below 90%, p99
+ * above 5x its threshold.
+ */
+const guardSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    interval: duration.default('10s'),
+    consecutive: z.number().int().min(1).max(100).default(2),
+    checks: z
+      .array(
+        z
+          .strictObject({
+            name: z.string().min(1, { message: 'expected the name of a check: request-success-rate, request-duration or a metrics.custom name' }),
+            min: z.number().optional(),
+            max: z.number().optional(),
+          })
+          .refine((check) => check.min !== undefined || check.max !== undefined, { message: 'expected min or max: the severe bound the guard rolls back on' }),
+      )
+      .min(1, { message: 'expected at least one check (or guard: { enabled: false } to turn the guard off)' })
+      .optional(),
+  })
+  .prefault({});
+
 /** A dotted helm value path (`image.tag`); see value-paths.ts. */
 const valuePath = z.string().superRefine((key, ctx) => {
   const problem = valuePathProblem(key);
@@ -142,6 +167,7 @@ export const configSchema = z
         maxWeight: weight.default(100),
         iterations: z.number().int().min(1).max(1000).default(10),
         postSwitchIterations: z.number().int().min(0).max(1000).default(2),
+        guard: guardSchema,
       })
       .prefault({}),
     metrics: z
@@ -280,6 +306,21 @@ function refuseUnsafeCombinations(config: Record<string, unknown>, ctx: { addIss
     });
   } else if (isWeight(analysis.stepWeight) && analysis.stepWeight > maxWeight) {
     add(['analysis', 'stepWeight'], `${analysis.stepWeight} (default 10) is above analysis.maxWeight (${maxWeight}): the canary would jump to ${maxWeight}% in one step; set stepWeight to at most ${maxWeight}`);
+  }
+  const guard = isRecord(analysis.guard) ? analysis.guard : {};
+  if (Array.isArray(guard.checks)) {
+    const metrics = isRecord(config.metrics) ? config.metrics : {};
+    const enabled = (check: unknown) => !isRecord(check) || check.enabled !== false;
+    const known = [
+      ...(enabled(metrics.requestSuccessRate) ? ['request-success-rate'] : []),
+      ...(enabled(metrics.requestDuration) ? ['request-duration'] : []),
+      ...(Array.isArray(metrics.custom) ? metrics.custom.flatMap((custom) => (isRecord(custom) && typeof custom.name === 'string' ? [custom.name] : [])) : []),
+    ];
+    guard.checks.forEach((check, index) => {
+      if (isRecord(check) && typeof check.name === 'string' && check.name && !known.includes(check.name)) {
+        add(['analysis', 'guard', 'checks', index, 'name'], `"${check.name}" is not one of this config's checks (${known.join(', ') || 'none'}): the guard polls a check's own query; name one of those`);
+      }
+    });
   }
   const setBlocks: Array<[PropertyKey[], unknown]> = [[['helm', 'set'], helm.set], [['drill', 'set'], isRecord(config.drill) ? config.drill.set : undefined]];
   for (const [path, set] of setBlocks) {

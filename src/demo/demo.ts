@@ -39,9 +39,11 @@ const SERVING_VERSION = '1.0.0';
  */
 const HEALTHY = { version: '1.1.0', set: {}, helmTests: true, expected: 'promoted', label: 'healthy' } as const;
 const faulty = (version: string) => ({ version, set: { FAULT_ERROR_RATE: '0.2' }, helmTests: false, expected: 'rolledBack', label: '20% errors; smoke test skipped' }) as const;
+/** A version that fails every request: the guard rolls it back between rounds, within two polls. */
+const broken = (version: string) => ({ version, set: { FAULT_ERROR_RATE: '1' }, helmTests: false, expected: 'rolledBack', label: 'every request fails; smoke test skipped: the guard' }) as const;
 /** The demo's releases; `--bench N`: the healthy one, then N faulty ones (1.2.1 … 1.2.N). */
 function releasesToRun(benchCount: number | null) {
-  return benchCount === null ? [HEALTHY, faulty('1.2.0')] : [HEALTHY, ...Array.from({ length: benchCount }, (_, index) => faulty(`1.2.${index + 1}`))];
+  return benchCount === null ? [HEALTHY, faulty('1.2.0'), broken('1.3.0')] : [HEALTHY, ...Array.from({ length: benchCount }, (_, index) => faulty(`1.2.${index + 1}`))];
 }
 const BENCH_RESULTS = path.join(ROOT, 'bench/results');
 /** The stack's Prometheus scrape interval (LocalStack's default). */
@@ -385,7 +387,7 @@ async function main(): Promise<number> {
       out(`  Traefik entry:  curl -si ${entryUrl} | grep x-version`);
       out(`  Prometheus:     ${local.stack.prometheusUrl}/graph`);
       out(`  another release (in another terminal):`);
-      out(`    TEMPORAL_ADDRESS=${address} node bin/docutag-release.js start --config examples/demo/release.yaml --version 1.3.0 --wait`);
+      out(`    TEMPORAL_ADDRESS=${address} node bin/docutag-release.js start --config examples/demo/release.yaml --version 1.4.0 --wait`);
       out(`    TEMPORAL_ADDRESS=${address} node bin/docutag-release.js list`);
       out('Ctrl-C stops everything.');
       await new Promise(() => undefined);

@@ -84,10 +84,13 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     run.setPhase('Progressing');
     await switchToGreen();
 
+    // Green serves everyone now: the guard watches it between the watch rounds.
+    const guarded = run.guardOn(measured);
     for (let round = 1; round <= watchRounds; round++) {
-      const waited = await run.waitInterval();
+      const waited = await run.waitInterval(guarded);
       // Blue still runs the old version, so abort flips traffic back in one call (rollBack sets 100/0 first).
       if (waited === 'abort') return run.rollBack(steering.abortReason, false);
+      if (typeof waited === 'object') return run.rollBack(waited.guard, true);
       if (waited === 'promote') return run.promote('promoted by a person, remaining watch rounds skipped');
       const rollbackAsked = await run.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);

@@ -13,6 +13,7 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
   const schedule = weightSchedule(config.analysis);
   const checks = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
   const promoteNow = () => run.promote('promoted by a person, remaining steps skipped');
+  const guarded = run.guardOn(checks);
   let installed = false;
   try {
     const current = await acts.deploy.describeRelease({ target, release: primary });
@@ -46,9 +47,10 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
     if (first.kind !== 'open') return run.interrupted(first, promoteNow);
     await run.setCanaryWeight(schedule[step]!);
     for (;;) {
-      const waited = await run.waitInterval();
+      const waited = await run.waitInterval(guarded);
       if (waited === 'abort') return run.rollBack(steering.abortReason, false);
       if (waited === 'promote') return promoteNow();
+      if (typeof waited === 'object') return run.rollBack(waited.guard, true);
       const rollbackAsked = await run.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
       const decision = await run.analyse(checks);

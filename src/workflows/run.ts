@@ -11,6 +11,8 @@ import {
   durationMs,
   gatePollMs,
   gateVerdict,
+  guardChecks,
+  guardRuns,
   hooksOfType,
   judgeRound,
   localTargetOf,
@@ -23,6 +25,7 @@ import {
   webhookCheck,
   type CheckQuery,
   type GateType,
+  type GuardCheck,
   type HookSpec,
   type HookType,
   type Phase,
@@ -57,15 +60,26 @@ export const LOCAL_WEIGHT_CHANGES_PATCH = 'local-weight-changes';
  */
 export const CHECKPOINTS_PATCH = 'steering-checkpoints';
 
+/** Releases started before gates waited in one heartbeating activity poll them one activity and timer per poll. */
+export const GATE_ACTIVITY_PATCH = 'gate-wait-activity';
+
+/** A gate's activity returns at least this often, so its note and status stay fresh and a retry is cheap. */
+const GATE_WAIT_MAX_MS = 60 * 60_000;
+
+/** Releases started before the guard wait their analysis intervals on a timer, as recorded. */
+export const GUARD_PATCH = 'analysis-guard';
+
 /** The patches a release run branches on, asked for once when the release starts. */
 export interface RunPatches {
   localWeightChanges: boolean;
   checkpoints: boolean;
+  guard: boolean;
+  gateActivity: boolean;
 }
 
 /** Asks for the run's patches; call it before the workflow's first await (see `release`). */
 export function runPatches(): RunPatches {
-  return { localWeightChanges: patched(LOCAL_WEIGHT_CHANGES_PATCH), checkpoints: patched(CHECKPOINTS_PATCH) };
+  return { localWeightChanges: patched(LOCAL_WEIGHT_CHANGES_PATCH), checkpoints: patched(CHECKPOINTS_PATCH), guard: patched(GUARD_PATCH), gateActivity: patched(GATE_ACTIVITY_PATCH) };
 }
 
 /** A rollback's traffic change that keeps failing: people hear of it after 5 minutes, then every 30. */
@@ -154,6 +168,14 @@ export class ReleaseRun {
   readonly steering: Steering;
   /** Whether this run has the steering checkpoints and the certain rollback (see CHECKPOINTS_PATCH). */
   readonly checkpoints: boolean;
+  /** Whether this run's analysis intervals may be guarded (see GUARD_PATCH). */
+  private readonly guardPatched: boolean;
+  private readonly guardIntervalMs: number;
+  /** The guard's activity: one per analysis interval, heartbeating every poll. */
+  private readonly guardActs: Pick<ReleaseActivities, 'guardTrack'>;
+  /** Whether gates wait in one heartbeating activity (see GATE_ACTIVITY_PATCH). */
+  private readonly gateActivity: boolean;
+  private readonly gateActs: Pick<ReleaseActivities, 'waitForGate'>;
   /** The primary as it stood before the release (revision and version), so a failed promotion can put it back. */
   primaryBefore: ReleaseRevision | null = null;
   /** Identifies this run to the webhooks (Flagger's checksum field). */
@@ -175,6 +197,22 @@ export class ReleaseRun {
     this.weightChanges = patches.localWeightChanges ? this.acts.trafficLocal : this.acts.traffic;
     this.checkpoints = patches.checkpoints;
     this.intervalMs = durationMs(config.analysis.interval);
+    this.guardPatched = patches.guard && patches.checkpoints;
+    this.guardIntervalMs = config.analysis.guard ? durationMs(config.analysis.guard.interval) : this.intervalMs;
+    this.guardActs = proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: this.intervalMs + 120_000,
+      // Three polls without a heartbeat mean a lost worker: the retry resumes from the last poll.
+      heartbeatTimeout: Math.max(30_000, 3 * this.guardIntervalMs),
+      retry: { initialInterval: '1s', maximumAttempts: 3 },
+    });
+    this.gateActivity = patches.gateActivity && patches.checkpoints;
+    const hookTimeoutsMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
+    this.gateActs = proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: GATE_WAIT_MAX_MS + 2 * 60_000 + 2 * hookTimeoutsMs,
+      // Every poll (10 s apart at most, plus the hooks' own timeouts) heartbeats; a lost worker is noticed after that.
+      heartbeatTimeout: 10_000 + 2 * hookTimeoutsMs + 30_000,
+      retry: { initialInterval: '1s', maximumInterval: '30s' },
+    });
     this.target = {
       namespace: config.service.namespace,
       chart: config.helm.chart ?? '',
@@ -534,15 +572,59 @@ export class ReleaseRun {
     }
   }
 
-  /** Waits one analysis interval; a pause restarts it after resume so every round sees a full window. */
-  async waitInterval(): Promise<'abort' | 'promote' | 'elapsed'> {
+  /** The guard's checks over a round's checks (none when the guard is off or this run predates it). */
+  guardOn(checks: readonly CheckQuery[]): GuardCheck[] {
+    if (!this.guardPatched) return [];
+    const guarded = guardChecks(this.config.analysis.guard, checks);
+    return guardRuns(this.config.analysis.guard, this.intervalMs, this.guardIntervalMs, guarded) ? guarded : [];
+  }
+
+  /**
+   * Waits one analysis interval; a pause restarts it after resume so every round sees a full window.
+   * With `guarded` checks, the guard polls them meanwhile and a breach ends the wait at once.
+   */
+  async waitInterval(guarded: readonly GuardCheck[] = []): Promise<'abort' | 'promote' | 'elapsed' | { guard: string }> {
     for (;;) {
-      const interrupted = await condition(() => this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused, this.intervalMs);
+      const watched = guarded.length ? await this.guardedWait(guarded) : (await condition(() => this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused, this.intervalMs)) ? 'steered' : 'elapsed';
       if (this.steering.abortRequested) return 'abort';
       if (this.steering.promoteRequested) return 'promote';
-      if (!interrupted) return 'elapsed';
+      if (typeof watched === 'object') return watched;
+      if (watched === 'elapsed') return 'elapsed';
       await this.holdWhilePaused();
     }
+  }
+
+  /**
+   * One analysis interval watched by the guard activity. Steering cancels it (the wait ends at
+   * once, the activity hears of it at its next heartbeat); a guard that fails for good leaves the
+   * rest of the interval to a timer and the round goes on as without it.
+   */
+  private async guardedWait(guarded: readonly GuardCheck[]): Promise<'steered' | 'elapsed' | { guard: string }> {
+    const startedMs = Date.now();
+    const steered = () => this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused;
+    const first = await this.unlessSteered(
+      () =>
+        this.guardActs.guardTrack({
+          checks: [...guarded],
+          pollMs: this.guardIntervalMs,
+          consecutive: this.config.analysis.guard!.consecutive,
+          durationMs: this.intervalMs,
+          ...(this.config.metricsServer ? { metricsServer: this.config.metricsServer } : {}),
+        }),
+      steered,
+    );
+    if (first === 'steered') return 'steered';
+    if ('result' in first) {
+      if (!first.result.breach) return 'elapsed';
+      this.record(`The guard saw the canary plainly broken between rounds: ${first.result.breach}`);
+      const since = first.result.firstBreachMs;
+      if (since !== undefined && (this.firstFailedCheckMs === null || since < this.firstFailedCheckMs)) this.firstFailedCheckMs = since;
+      return { guard: first.result.breach };
+    }
+    if (isCancellation(first.error)) throw first.error;
+    this.record(`The guard stopped (${failureMessage(first.error)}); this interval goes on without it`);
+    const restMs = Math.max(0, this.intervalMs - (Date.now() - startedMs));
+    return (await condition(steered, restMs)) ? 'steered' : 'elapsed';
   }
 
   /**
@@ -606,15 +688,14 @@ export class ReleaseRun {
     return hooksOfType(this.config.webhooks.hooks, type, this.config.strategy);
   }
 
+  /** What a hook is sent (Flagger's payload): the service, the phase, this run's checksum, the hook's metadata. */
+  private hookPayload(hook: HookSpec) {
+    return { name: this.config.service.name, namespace: this.config.service.namespace, phase: this.status.phase, checksum: this.checksum, metadata: hook.metadata };
+  }
+
   /** Calls hooks side by side; a call that fails outright is an answer too (no status). */
   async callHooks(hooks: HookSpec[]): Promise<HookAnswer[]> {
-    const payloadFor = (hook: HookSpec) => ({
-      name: this.config.service.name,
-      namespace: this.config.service.namespace,
-      phase: this.status.phase,
-      checksum: this.checksum,
-      metadata: hook.metadata,
-    });
+    const payloadFor = (hook: HookSpec) => this.hookPayload(hook);
     return Promise.all(
       hooks.map(async (hook) => {
         try {
@@ -649,6 +730,7 @@ export class ReleaseRun {
       this.status.waitingFor = null;
       return result;
     };
+    if (this.gateActivity) return this.gateByActivity(type, hooks, leave);
     for (let attempt = 0; ; attempt++) {
       if (this.steering.abortRequested) return leave({ kind: 'abort' });
       if (this.steering.promoteRequested) return leave({ kind: 'promote' });
@@ -657,22 +739,84 @@ export class ReleaseRun {
         if (rollback) return leave({ kind: 'rollback', reason: rollback, fromAnalysis: false });
       }
       const verdict = gateVerdict(type, await this.callHooks(hooks));
-      if (verdict.open) {
-        this.status.waitingFor = null;
-        this.record(verdict.note);
-        // A pause holds the weight: an opened traffic gate waits for resume before the weight moves.
-        if (this.steering.paused && (this.status.phase === 'Progressing' || this.status.phase === 'WaitingPromotion')) {
-          await this.holdWhilePaused();
-          if (this.steering.abortRequested) return { kind: 'abort' };
-          if (this.steering.promoteRequested) return { kind: 'promote' };
-        }
-        return { kind: 'open' };
-      }
+      if (verdict.open) return this.gateOpened(verdict.note);
       this.status.waitingFor = verdict.waitingFor;
       if (verdict.note !== lastNote) this.record(verdict.note);
       lastNote = verdict.note;
       await condition(() => this.steering.abortRequested || this.steering.promoteRequested, gatePollMs(this.intervalMs, attempt));
     }
+  }
+
+  /** A gate that opened: recorded; a pause holds the weight, so an opened traffic gate waits for resume before it moves. */
+  private async gateOpened(note: string): Promise<StepResult> {
+    this.status.waitingFor = null;
+    this.record(note);
+    if (this.steering.paused && (this.status.phase === 'Progressing' || this.status.phase === 'WaitingPromotion')) {
+      await this.holdWhilePaused();
+      if (this.steering.abortRequested) return { kind: 'abort' };
+      if (this.steering.promoteRequested) return { kind: 'promote' };
+    }
+    return { kind: 'open' };
+  }
+
+  /**
+   * The gate's wait as one heartbeating activity per answer change (or per hour): a wait of days
+   * stays a few events long. Abort and promote cancel it and act at once.
+   */
+  private async gateByActivity(type: Exclude<GateType, 'confirm-promotion'>, hooks: HookSpec[], leave: (result: StepResult) => StepResult): Promise<StepResult> {
+    const target = (hook: HookSpec) => ({ hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) }, payload: this.hookPayload(hook) });
+    let lastNote = '';
+    for (;;) {
+      if (this.steering.abortRequested) return leave({ kind: 'abort' });
+      if (this.steering.promoteRequested) return leave({ kind: 'promote' });
+      const waited = await this.unlessSteered(
+        () =>
+          this.gateActs.waitForGate({
+            type,
+            hooks: hooks.map(target),
+            rollbackHooks: type === 'confirm-rollout' ? [] : this.hooksOf('rollback').map(target),
+            intervalMs: this.intervalMs,
+            lastNote,
+            maxMs: GATE_WAIT_MAX_MS,
+          }),
+        () => this.steering.abortRequested || this.steering.promoteRequested,
+      );
+      if (waited === 'steered') continue;
+      if ('error' in waited) throw waited.error;
+      const answer = waited.result;
+      if (answer.kind === 'rollback') return leave({ kind: 'rollback', reason: answer.reason, fromAnalysis: false });
+      if (answer.kind === 'open') return this.gateOpened(answer.note);
+      this.status.waitingFor = answer.waitingFor;
+      if (answer.note !== lastNote) this.record(answer.note);
+      lastNote = answer.note;
+    }
+  }
+
+  /**
+   * Runs an activity until it answers or `steered()` holds; then the activity is cancelled (it hears
+   * of it at its next heartbeat) and the caller acts at once. A cancellation of the workflow itself
+   * comes back as the activity's error.
+   */
+  private async unlessSteered<T>(work: () => Promise<T>, steered: () => boolean): Promise<'steered' | { result: T } | { error: unknown }> {
+    const scope = new CancellationScope();
+    const answer = scope.run(work).then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+    const steeringScope = new CancellationScope();
+    const steering = steeringScope.run(() => condition(steered)).then(
+      () => 'steered' as const,
+      () => 'not steered' as const,
+    );
+    const first = await Promise.race([answer, steering]);
+    if (first === 'steered') {
+      scope.cancel();
+      return 'steered';
+    }
+    // The steering wait ended without steering only when the workflow itself is cancelled: the activity's answer says so.
+    if (first === 'not steered') return answer;
+    steeringScope.cancel();
+    return first;
   }
 
   /**

@@ -18,7 +18,7 @@ describe('defaults (DESIGN.md: DocuTag production values)', () => {
       },
       traffic: { provider: 'traefik', traefikService: 'docutag-controller', primaryService: 'docutag-controller', canaryService: 'docutag-controller-canary' },
       strategy: 'canary',
-      analysis: { interval: '1m', threshold: 5, stepWeight: 10, maxWeight: 100, iterations: 10, postSwitchIterations: 2 },
+      analysis: { interval: '1m', threshold: 5, stepWeight: 10, maxWeight: 100, iterations: 10, postSwitchIterations: 2, guard: { enabled: true, interval: '10s', consecutive: 2 } },
       metrics: { requestSuccessRate: { enabled: true, threshold: 99 }, requestDuration: { enabled: true, threshold: 500 }, custom: [] },
       webhooks: { helmTests: { enabled: true, timeout: '3m' }, hooks: [] },
       alerts: { slack: { enabled: true } },
@@ -37,6 +37,9 @@ describe('defaults (DESIGN.md: DocuTag production values)', () => {
     ['analysis.maxWeight', 100],
     ['analysis.iterations', 10],
     ['analysis.postSwitchIterations', 2],
+    ['analysis.guard.enabled', true],
+    ['analysis.guard.interval', '10s'],
+    ['analysis.guard.consecutive', 2],
     ['metrics.requestSuccessRate.enabled', true],
     ['metrics.requestSuccessRate.threshold', 99],
     ['metrics.requestDuration.enabled', true],
@@ -52,7 +55,7 @@ describe('defaults (DESIGN.md: DocuTag production values)', () => {
 
   test('fills defaults inside a partly written block without dropping what was written', () => {
     const config = parseConfig({ ...structuredClone(minimal), analysis: { threshold: 2 }, metrics: { requestDuration: { threshold: 300 } } });
-    expect(config.analysis).toEqual({ interval: '1m', threshold: 2, stepWeight: 10, maxWeight: 100, iterations: 10, postSwitchIterations: 2 });
+    expect(config.analysis).toEqual({ interval: '1m', threshold: 2, stepWeight: 10, maxWeight: 100, iterations: 10, postSwitchIterations: 2, guard: { enabled: true, interval: '10s', consecutive: 2 } });
     expect(config.metrics.requestDuration).toEqual({ enabled: true, threshold: 300 });
     expect(config.metrics.requestSuccessRate).toEqual({ enabled: true, threshold: 99 });
   });

@@ -25,7 +25,7 @@ describe('--values: the flagger: block of a Helm values file', () => {
   test('applies every field of the flat shape when it differs from the defaults', () => {
     const config = loadConfigFile(release, { valuesFile: fixture('values-staging.yaml') });
     expect(config.strategy).toBe('blueGreen');
-    expect(config.analysis).toEqual({ interval: '30s', threshold: 3, stepWeight: 20, maxWeight: 60, iterations: 4, postSwitchIterations: 2 });
+    expect(config.analysis).toEqual({ interval: '30s', threshold: 3, stepWeight: 20, maxWeight: 60, iterations: 4, postSwitchIterations: 2, guard: { enabled: true, interval: '10s', consecutive: 2 } });
     expect(config.metrics).toEqual({ requestSuccessRate: { enabled: true, threshold: 95 }, requestDuration: { enabled: true, threshold: 800 }, custom: [] });
     expect(config.webhooks).toEqual({ helmTests: { enabled: false, timeout: '90s' }, hooks: [] });
     expect(config.alerts.slack.channel).toBe('#staging-deploys');

@@ -26,7 +26,7 @@ describe('loadConfigFile', () => {
       timeout: '7m',
     });
     expect(config.traffic).toEqual({ provider: 'traefik', traefikService: 'controller-split', primaryService: 'controller', canaryService: 'controller-next' });
-    expect(config.analysis).toEqual({ interval: '30s', threshold: 3, stepWeight: 20, stepWeights: [5, 10, 25, 50], maxWeight: 80, iterations: 6, postSwitchIterations: 0 });
+    expect(config.analysis).toEqual({ interval: '30s', threshold: 3, stepWeight: 20, stepWeights: [5, 10, 25, 50], maxWeight: 80, iterations: 6, postSwitchIterations: 0, guard: { enabled: true, interval: '10s', consecutive: 2 } });
     expect(config.metrics).toEqual({
       requestSuccessRate: { enabled: true, threshold: 98.5 },
       requestDuration: { enabled: false, threshold: 250 },

@@ -192,6 +192,31 @@ describe('releases on the local stack (real Traefik, Prometheus and demo-app pro
     );
   });
 
+  test('the guard: a canary failing every request at interval 30s / threshold 5 is rolled back within seconds, before its first round, and nothing sent after 100/0 reaches it', async () => {
+    const config = serviceConfig({
+      helm: { timeout: '30s', set: { FAULT_ERROR_RATE: '1' } },
+      webhooks: { helmTests: { enabled: false } },
+      analysis: { interval: '30s', threshold: 5, guard: { interval: '1s', consecutive: 2 } },
+    });
+    const traffic = await servingPrimary(config, '1.0.0');
+    const result = await release(config, '1.4.0');
+    await settle(traffic);
+
+    expect(result.outcome).toBe('rolledBack');
+    // Real Traefik metrics through the real Prometheus: the canary's success rate is 0%.
+    expect(result.reason).toBe('guard: success rate 0% below 90% for 2 polls');
+    // Rolled back before the first 30 s round: without the guard it would have taken five of them.
+    expect(result.status.iteration).toBe(0);
+    const timeline = rollbackTimeline(config, result, traffic, '1.4.0');
+    expect(timeline.badResponses.every((response) => response.status === 500)).toBe(true);
+    expect(timeline.badResponses.filter((response) => response.sentAt > timeline.routerReturnedAt)).toEqual([]);
+    expect(failuresOutside(traffic, '1.4.0')).toEqual([]);
+    const firstBadAt = Math.min(...timeline.badResponses.map((response) => response.at));
+    process.stdout.write(
+      `guard, 100% errors at interval 30s: first bad answer -> router 100/0 ${timeline.routerReturnedAt - firstBadAt}ms (${timeline.badResponses.length} bad answers), detection ${result.detectionMs}ms\n`,
+    );
+  });
+
   test('rolls back a canary whose p99 is above the threshold (FAULT_LATENCY_MS); no request sent after 100/0 reaches it', async () => {
     const config = serviceConfig({ helm: { timeout: '30s', set: { FAULT_LATENCY_MS: '500' } }, metrics: { requestDuration: { threshold: 300 } } });
     const traffic = await servingPrimary(config, '1.0.0');

@@ -64,6 +64,25 @@ describe('confirm-rollout', () => {
     expect(outcome.status.waitingFor).toBeNull();
   });
 
+  test('a long wait stays a short history: 500 polls of a closed gate take two activities and a whole release under 150 events, not a few events per poll', async () => {
+    const gate = hook('confirm-rollout', (nth) => (nth <= 500 ? 403 : 200), 'approve');
+    const config = canaryWith([gate], { interval: '100ms', stepWeight: 100 });
+    const handle = await harness.start(config, '1.1.0');
+
+    const outcome = (await handle.result()) as ReleaseResult;
+
+    expect(outcome.outcome).toBe('promoted');
+    expect(gate.calls().length).toBe(501);
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const gateWaits = events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForGate').length;
+    // Two waits: the first answer (recorded for status and watch), then one until the gate opened, as the
+    // answer never changed. Polled one activity and one timer at a time, 500 polls were ~4,000 events.
+    expect(gateWaits).toBe(2);
+    expect(events.length).toBeLessThan(150);
+    process.stdout.write(`confirm-rollout gate: ${gate.calls().length} polls, ${gateWaits} waitForGate activities, ${events.length} events in the whole release's history\n`);
+  }, 180_000);
+
   test('abort while the gate waits ends the release with nothing deployed', async () => {
     const gate = hook('confirm-rollout', 403);
     const config = canaryWith([gate]);

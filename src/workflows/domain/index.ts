@@ -7,3 +7,4 @@ export * from './queries';
 export * from './target';
 export * from './webhooks';
 export * from './weights';
+export * from './guard';

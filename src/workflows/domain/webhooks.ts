@@ -127,6 +127,14 @@ export function gatePollMs(intervalMs: number, attempt: number): number {
 }
 
 /**
+ * Gates waiting in one activity poll every analysis interval, within 100 ms - 10 s, for as long as
+ * they wait: the polls no longer reach the history, so there is nothing to back off for.
+ */
+export function gateActivityPollMs(intervalMs: number): number {
+  return Math.min(10_000, Math.max(100, intervalMs));
+}
+
+/**
  * Identifies one release run for the hooks (Flagger sends the canary's spec checksum): FNV-1a over
  * the text, 8 hex digits. Pure, so the workflow computes it without crypto.
  */
