@@ -124,7 +124,8 @@ export function createActivities(deps: ActivityDeps) {
 
     async installRelease(args: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }): Promise<ReleaseRevision> {
       heartbeat(`installing ${args.release}`);
-      return asFailure(FAILURE_TYPES.deploy, () => deps.deployer.install(args));
+      // A retry follows a lost attempt (a worker killed mid-helm): a pending-* release is that attempt's.
+      return asFailure(FAILURE_TYPES.deploy, () => deps.deployer.install({ ...args, recoverPending: Context.current().info.attempt > 1 }));
     },
 
     async waitReady(args: { namespace: string; name: string; timeoutMs: number; kubeContext?: string }): Promise<void> {

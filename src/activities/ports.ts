@@ -69,8 +69,14 @@ export interface Deployer {
   describe(args: { target: HelmTarget; release: string; revision?: number }): Promise<ReleaseRevision | null>;
   /** The last `max` revisions of the release, oldest first; empty when it is not installed. */
   history(args: { target: HelmTarget; release: string; max: number }): Promise<ReleaseHistoryEntry[]>;
-  /** Installs or upgrades `release` to `version` and waits until its resources are ready. */
-  install(args: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }): Promise<ReleaseRevision>;
+  /**
+   * Installs or upgrades `release` to `version` and waits until its resources are ready.
+   * `recoverPending`: this is a retry of the worker's own install, so a release left `pending-*` was
+   * left by the lost attempt: unlock it first (pending-install: uninstall; pending-upgrade or
+   * pending-rollback: roll back to the revision before) instead of failing on "another operation is
+   * in progress".
+   */
+  install(args: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean>; recoverPending?: boolean }): Promise<ReleaseRevision>;
   /** Runs the chart's tests; a failing test is a result (passed: false), not an error. */
   test(args: { target: HelmTarget; release: string; timeoutMs: number }): Promise<TestRun>;
   /** Rolls `release` back to `revision` and waits. */

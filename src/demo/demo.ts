@@ -6,7 +6,8 @@
  * rolled back. Prints live progress, the Web UI link and a summary with detection and restore times
  * as the load generator saw them. `--keep` leaves everything running until Ctrl-C; `--verbose`
  * prints every process the stack starts and stops. `--bench N` (npm run bench:stack) follows the
- * healthy release with N faulty ones and writes their detection and restore times to bench/results.
+ * healthy release with N faulty ones and writes their detection and restore times to bench/results;
+ * `--guard-bench` (npm run bench:guard) measures the guard at DocuTag's values (bench/results/GUARD.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,12 +38,37 @@ const SERVING_VERSION = '1.0.0';
  * request in 5 fails a one-request smoke test one time in five, before any traffic; the demo shows the
  * analysis catching it under traffic every time.
  */
-const HEALTHY = { version: '1.1.0', set: {}, helmTests: true, expected: 'promoted', label: 'healthy' } as const;
-const faulty = (version: string) => ({ version, set: { FAULT_ERROR_RATE: '0.2' }, helmTests: false, expected: 'rolledBack', label: '20% errors; smoke test skipped' }) as const;
+interface ReleasePlan {
+  version: string;
+  set: Record<string, string>;
+  helmTests: boolean;
+  expected: 'promoted' | 'rolledBack';
+  label: string;
+  /** Overrides of the demo config's analysis block (the guard bench runs DocuTag's own values). */
+  analysis?: Partial<ReleaseConfig['analysis']>;
+}
+const HEALTHY: ReleasePlan = { version: '1.1.0', set: {}, helmTests: true, expected: 'promoted', label: 'healthy' };
+const faulty = (version: string): ReleasePlan => ({ version, set: { FAULT_ERROR_RATE: '0.2' }, helmTests: false, expected: 'rolledBack', label: '20% errors; smoke test skipped' });
 /** A version that fails every request: the guard rolls it back between rounds, within two polls. */
-const broken = (version: string) => ({ version, set: { FAULT_ERROR_RATE: '1' }, helmTests: false, expected: 'rolledBack', label: 'every request fails; smoke test skipped: the guard' }) as const;
-/** The demo's releases; `--bench N`: the healthy one, then N faulty ones (1.2.1 … 1.2.N). */
-function releasesToRun(benchCount: number | null) {
+const broken = (version: string, analysis?: ReleasePlan['analysis']): ReleasePlan => ({ version, set: { FAULT_ERROR_RATE: '1' }, helmTests: false, expected: 'rolledBack', label: 'every request fails; smoke test skipped', ...(analysis ? { analysis } : {}) });
+/** DocuTag's production analysis values (interval 1m, threshold 5) with the default guard, or without it. */
+const DOCUTAG_ANALYSIS = { interval: '1m', threshold: 5, guard: { enabled: true, interval: '10s', consecutive: 2 } };
+/** Healthy releases judged by the default guard bounds, rounds 5 s apart and polls every second: its false positives. */
+const GUARDED_HEALTHY = { interval: '5s', stepWeights: [25, 50], guard: { enabled: true, interval: '1s', consecutive: 2 } };
+const GUARD_BENCH_HEALTHY = 20;
+/**
+ * The demo's releases; `--bench N`: the healthy one, then N faulty ones (1.2.1 … 1.2.N);
+ * `--guard-bench`: a version failing every request at DocuTag's values without and with the guard,
+ * then 20 healthy releases under the default guard.
+ */
+function releasesToRun(benchCount: number | null, guardBench: boolean): ReleasePlan[] {
+  if (guardBench) {
+    return [
+      broken('1.9.1', { ...DOCUTAG_ANALYSIS, guard: { ...DOCUTAG_ANALYSIS.guard, enabled: false } }),
+      broken('1.9.2', DOCUTAG_ANALYSIS),
+      ...Array.from({ length: GUARD_BENCH_HEALTHY }, (_, index): ReleasePlan => ({ ...HEALTHY, version: `1.10.${index + 1}`, helmTests: false, analysis: GUARDED_HEALTHY })),
+    ];
+  }
   return benchCount === null ? [HEALTHY, faulty('1.2.0'), broken('1.3.0')] : [HEALTHY, ...Array.from({ length: benchCount }, (_, index) => faulty(`1.2.${index + 1}`))];
 }
 const BENCH_RESULTS = path.join(ROOT, 'bench/results');
@@ -241,6 +267,49 @@ function writeStackBench(config: ReleaseConfig, outcomes: Outcome[]): void {
   out('written: bench/results/local-stack.json, bench/results/LOCAL-STACK.md');
 }
 
+/** `--guard-bench`: how long a plainly broken version serves without and with the guard, and the guard's false positives. */
+function writeGuardBench(outcomes: Outcome[]): void {
+  const served = (outcome: Outcome | undefined) => {
+    const firstBad = outcome?.load.byVersion[outcome.version]?.firstErrorAt;
+    const restored = outcome?.rollback?.routerReturnedAt;
+    return firstBad && restored ? restored - firstBad : null;
+  };
+  const [unguarded, guarded, ...healthy] = outcomes;
+  const report = {
+    measuredAt: new Date().toISOString(),
+    settings: { analysis: DOCUTAG_ANALYSIS, scrapeIntervalMs: SCRAPE_INTERVAL_MS, loadRps: LOAD_RPS },
+    broken: [
+      { guard: false, version: unguarded?.version, outcome: unguarded?.result.outcome, reason: unguarded?.result.reason, firstBadAnswerToRouter100Ms: served(unguarded), badAnswers: unguarded?.load.byVersion[unguarded.version]?.total ?? null },
+      { guard: true, version: guarded?.version, outcome: guarded?.result.outcome, reason: guarded?.result.reason, firstBadAnswerToRouter100Ms: served(guarded), badAnswers: guarded?.load.byVersion[guarded.version]?.total ?? null },
+    ],
+    healthy: {
+      releases: healthy.length,
+      analysis: GUARDED_HEALTHY,
+      promoted: healthy.filter((outcome) => outcome.result.outcome === 'promoted').length,
+      rolledBackByGuard: healthy.filter((outcome) => outcome.result.reason.startsWith('guard:')).length,
+      otherOutcomes: healthy.filter((outcome) => outcome.result.outcome !== 'promoted').map((outcome) => `${outcome.version}: ${outcome.result.outcome} (${outcome.result.reason})`),
+    },
+  };
+  const ms = (value: number | null) => (value === null ? '-' : formatMs(value));
+  const markdown = [
+    `# The guard on the local stack (${report.measuredAt})`,
+    '',
+    `A version failing every request, ${LOAD_RPS} requests/s through Traefik, Prometheus scraping every ${formatMs(SCRAPE_INTERVAL_MS)}, DocuTag's analysis values (interval 1m, threshold 5):`,
+    '',
+    '| guard | outcome | reason | first bad answer → router 100/0 | bad answers served |',
+    '| --- | --- | --- | ---: | ---: |',
+    ...report.broken.map((row) => `| ${row.guard ? 'on (10s, 2 polls)' : 'off'} | ${row.outcome} | ${row.reason} | ${ms(row.firstBadAnswerToRouter100Ms)} | ${row.badAnswers ?? '-'} |`),
+    '',
+    `${report.healthy.releases} healthy releases under the default guard (rounds every 5s, polls every 1s): ${report.healthy.promoted} promoted, ${report.healthy.rolledBackByGuard} rolled back by the guard${report.healthy.otherOutcomes.length ? `; others: ${report.healthy.otherOutcomes.join('; ')}` : ''}.`,
+    '',
+  ].join('\n');
+  mkdirSync(BENCH_RESULTS, { recursive: true });
+  writeFileSync(path.join(BENCH_RESULTS, 'guard.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path.join(BENCH_RESULTS, 'GUARD.md'), markdown);
+  out(`\n${markdown}`);
+  out('written: bench/results/guard.json, bench/results/GUARD.md');
+}
+
 /** A release left running by an interrupted demo ran on a stack that is gone: it is ended. */
 async function endLeftoverRelease(client: Client, config: ReleaseConfig): Promise<void> {
   const handle = client.workflow.getHandle(releaseWorkflowId(config.service.namespace, config.service.name));
@@ -257,7 +326,8 @@ async function endLeftoverRelease(client: Client, config: ReleaseConfig): Promis
 async function main(): Promise<number> {
   const keep = process.argv.includes('--keep');
   const benchCount = benchCountOf(process.argv);
-  const releases = releasesToRun(benchCount);
+  const guardBench = process.argv.includes('--guard-bench');
+  const releases = releasesToRun(benchCount, guardBench);
   const verbose = process.argv.includes('--verbose');
   const config = loadConfigFile(CONFIG_FILE);
   const split = { namespace: config.service.namespace, router: config.traffic.traefikService, primaryService: config.traffic.primaryService, canaryService: config.traffic.canaryService };
@@ -350,11 +420,14 @@ async function main(): Promise<number> {
     const outcomes: Outcome[] = [];
     let primaryVersion = SERVING_VERSION;
     for (const release of releases) {
-      out(`\n▶ canary of ${config.service.namespace}/${config.service.name} ${release.version} (${release.label}; serving ${primaryVersion}); steps every ${config.analysis.interval}`);
+      const analysis = { ...config.analysis, ...release.analysis };
+      const guardText = analysis.guard.enabled ? `, guard every ${analysis.guard.interval}` : ', no guard';
+      out(`\n▶ canary of ${config.service.namespace}/${config.service.name} ${release.version} (${release.label}; serving ${primaryVersion}); steps every ${analysis.interval}${guardText}`);
       load.reset();
       applied.length = 0;
       const releaseConfig: ReleaseConfig = {
         ...config,
+        analysis: { ...config.analysis, ...release.analysis },
         helm: { ...config.helm, set: release.set },
         webhooks: { ...config.webhooks, helmTests: { ...config.webhooks.helmTests, enabled: config.webhooks.helmTests.enabled && release.helmTests } },
       };
@@ -380,6 +453,7 @@ async function main(): Promise<number> {
 
     const trafficOk = printSummary(outcomes);
     if (benchCount !== null) writeStackBench(config, outcomes);
+    if (guardBench) writeGuardBench(outcomes);
     const asExpected = outcomes.every((outcome) => outcome.result.outcome === outcome.expected);
     out(asExpected && trafficOk ? `\n${outcomes.length === 2 ? 'Both releases' : `All ${outcomes.length} releases`} ended as expected, and every request to the primary was served.` : '\nUNEXPECTED: see the lines marked ✗ above.');
     if (keep) {

@@ -6,7 +6,7 @@
  * KubernetesReadiness on the chart's Deployment, and TraefikTrafficRouter on a real TraefikService;
  * then the API server is stopped for 20 s and started again.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -151,6 +151,64 @@ describe('HelmDeployer with the real helm, as the worker ServiceAccount', () => 
   });
 });
 
+/**
+ * Starts a helm command as the worker runs it and SIGKILLs it once the release reaches `state`, as a
+ * worker killed mid-helm does: helm's lock (the pending-* revision) stays behind.
+ */
+async function helmKilledAt(state: string, release: string, args: string[]): Promise<void> {
+  const child = spawn(cluster.helmBin, args, { env: cluster.helmEnv(workerKubeconfig), stdio: 'ignore' });
+  const deadline = Date.now() + 60_000;
+  try {
+    for (;;) {
+      const status = await deployer().describe({ target: demoTarget(), release }).catch(() => null);
+      if (status?.status === state) break;
+      if (Date.now() > deadline) throw new Error(`${release} never reached ${state} (last: ${status?.status ?? 'not installed'})`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+describe('a helm process killed mid-operation with its worker', () => {
+  // Pods no node can take: helm --wait waits for them until it is killed.
+  const unschedulable = ['--set-string', 'nodeSelector.docutag-release/nowhere=true', '--wait', '--timeout', '120s'];
+
+  test('pending-upgrade: an install is refused ("another operation is in progress"); the retry unlocks it with a rollback and upgrades', async () => {
+    const release = 'shop-pending-upgrade';
+    await deployer().install({ target: demoTarget(), release, version: '1.0.0' });
+    await helmKilledAt('pending-upgrade', release, ['upgrade', release, path.join(ROOT, 'examples/chart'), '--namespace', SHOP, '--set-string', 'version=1.1.0', ...unschedulable]);
+
+    const refused = await failure(deployer().install({ target: demoTarget(), release, version: '1.1.0' }));
+    expect(refused.message).toMatch(/another operation \(install\/upgrade\/rollback\) is in progress/);
+
+    const recovered = await deployer().install({ target: demoTarget(), release, version: '1.1.0', recoverPending: true });
+    expect(recovered).toEqual({ release, revision: 4, version: '1.1.0', status: 'deployed' });
+    const history = await deployer().history({ target: demoTarget(), release, max: 10 });
+    expect(history.slice(-2).map(({ revision, status, description }) => ({ revision, status, description }))).toEqual([
+      { revision: 3, status: 'superseded', description: 'Rollback to 1' },
+      { revision: 4, status: 'deployed', description: 'Upgrade complete' },
+    ]);
+  });
+
+  test('pending-install: the retry uninstalls the release that never served and installs it again', async () => {
+    const release = 'shop-pending-install';
+    await helmKilledAt('pending-install', release, ['upgrade', release, path.join(ROOT, 'examples/chart'), '--install', '--namespace', SHOP, '--set-string', 'version=1.0.0', ...unschedulable]);
+
+    const recovered = await deployer().install({ target: demoTarget(), release, version: '1.0.0', recoverPending: true });
+    expect(recovered).toEqual({ release, revision: 1, version: '1.0.0', status: 'deployed' });
+    await deployer().uninstall({ target: demoTarget(), release });
+  });
+
+  test('a deployed release is left alone by the retry: a plain upgrade', async () => {
+    const release = 'shop-not-pending';
+    await deployer().install({ target: demoTarget(), release, version: '1.0.0' });
+    const upgraded = await deployer().install({ target: demoTarget(), release, version: '1.1.0', recoverPending: true });
+    expect(upgraded).toEqual({ release, revision: 2, version: '1.1.0', status: 'deployed' });
+    await deployer().uninstall({ target: demoTarget(), release });
+  });
+});
+
 const split: TrafficSplit = { namespace: SHOP, router: 'web', primaryService: 'web', canaryService: 'web-canary' };
 
 const weightsInApi = async () =>
@@ -236,17 +294,19 @@ describe("scripts/worker-kubeconfig.sh: the kubeconfig docker compose's worker r
       env: { ...process.env, KUBECONFIG: cluster.adminKubeconfig, KUBECTL: path.join(tools.binDir, 'kubectl') },
     });
     expect(statSync(out).mode & 0o777).toBe(0o600);
+    // `kubectl auth can-i` prints yes or no, and exits 1 for no.
     const canI = async (...args: string[]) => {
       try {
-        return (await cluster.kubectl(['auth', 'can-i', ...args], { kubeconfig: out })).trim();
+        return (await run(path.join(tools.binDir, 'kubectl'), ['--kubeconfig', out, 'auth', 'can-i', ...args])).stdout.trim();
       } catch (error) {
-        return /\bno\b/.test((error as Error).message) ? 'no' : (error as Error).message;
+        const failure = error as { stdout?: string; stderr?: string };
+        return failure.stdout?.trim() || `error: ${failure.stderr ?? String(error)}`;
       }
     };
-    expect(await canI('patch', 'traefikservices.traefik.io', '--namespace', SHOP)).toBe('yes');
+    expect(await canI('update', 'traefikservices.traefik.io', '--namespace', SHOP)).toBe('yes');
     expect(await canI('get', 'deployments.apps', '--namespace', SHOP)).toBe('yes');
     expect(await canI('get', 'secrets', '--namespace', 'kube-system')).toBe('no');
-    expect(await canI('patch', 'traefikservices.traefik.io', '--namespace', 'default')).toBe('no');
+    expect(await canI('update', 'traefikservices.traefik.io', '--namespace', 'default')).toBe('no');
     // The worker's own client verifies the API server's certificate with the CA the file carries.
     const config = new k8s.KubeConfig();
     config.loadFromFile(out);

@@ -39,11 +39,11 @@ describe('traefikServicePattern', () => {
 });
 
 describe('metricChecks: Flagger Traefik templates', () => {
-  test('renders the success rate as non-5xx over all requests in %, for the measured service only', () => {
+  test('renders the success rate as non-5xx over all requests in %, for the measured service only (0% when every request failed, not no data)', () => {
     const [successRate] = metricChecks(input(), 'docutag-controller-canary');
     expect(successRate).toMatchObject({ name: 'request-success-rate', bound: 'min', threshold: 99, unit: '%' });
     expect(successRate!.query).toBe(
-      'sum(rate(traefik_service_request_duration_seconds_bucket{service=~"docutag-docutag-controller-canary-[0-9]+@kubernetescrd",code!~"5..",le="+Inf"}[1m])) / ' +
+      '(sum(rate(traefik_service_request_duration_seconds_bucket{service=~"docutag-docutag-controller-canary-[0-9]+@kubernetescrd",code!~"5..",le="+Inf"}[1m])) or vector(0)) / ' +
         'sum(rate(traefik_service_request_duration_seconds_bucket{service=~"docutag-docutag-controller-canary-[0-9]+@kubernetescrd",le="+Inf"}[1m])) * 100',
     );
   });

@@ -115,7 +115,8 @@ export class HelmDeployer implements Deployer {
    * `helm upgrade --install --wait`: the config's values files, then one JSON values file with
    * helm.set, the extra values and the version (in that order of precedence, the version last).
    */
-  async install({ target, release, version, extraSet = {} }: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, HelmValue> }) {
+  async install({ target, release, version, extraSet = {}, recoverPending = false }: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, HelmValue>; recoverPending?: boolean }) {
+    if (recoverPending) await this.unlockPending(target, release);
     const values = target.valuesFiles.flatMap((file) => ['--values', file]);
     const result = await withValuesFile({ ...target.set, ...extraSet, [target.versionValue]: version }, (setFile) =>
       this.helm('upgrade', release, ['upgrade', release, target.chart, '--install', '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`, ...values, '--values', setFile], target),
@@ -124,6 +125,28 @@ export class HelmDeployer implements Deployer {
     const revision = await this.describe({ target, release });
     if (!revision) throw new HelmCommandError('upgrade', release, 'helm reported success but the release is not there');
     return revision;
+  }
+
+  /**
+   * A release left pending-* by a helm process that died with the worker stays locked ("another
+   * operation (install/upgrade/rollback) is in progress"). Unlocks it the way helm's users do: a
+   * pending install never served and is uninstalled; a pending upgrade or rollback is rolled back to
+   * the revision before it, which served until then.
+   */
+  private async unlockPending(target: HelmTarget, release: string): Promise<void> {
+    const status = await this.helm('status', release, ['status', release, '--output', 'json'], target);
+    if (status.exitCode !== 0) {
+      if (NOT_FOUND.test(status.stderr)) return;
+      throw status.fail();
+    }
+    const state = (JSON.parse(status.stdout) as { info?: { status?: string } }).info?.status ?? '';
+    if (state === 'pending-install') {
+      const removed = await this.helm('uninstall', release, ['uninstall', release, '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`], target);
+      if (removed.exitCode !== 0) throw removed.fail();
+    } else if (state === 'pending-upgrade' || state === 'pending-rollback') {
+      const rolledBack = await this.helm('rollback', release, ['rollback', release, '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`], target);
+      if (rolledBack.exitCode !== 0) throw rolledBack.fail();
+    }
   }
 
   async test({ target, release, timeoutMs }: { target: HelmTarget; release: string; timeoutMs: number }) {

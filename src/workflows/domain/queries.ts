@@ -60,8 +60,11 @@ export function metricChecks(input: MetricChecksInput, measuredService: string, 
       bound: 'min',
       threshold: input.requestSuccessRate.threshold,
       unit: '%',
+      // `or vector(0)`: a track answering only 5xx has no non-5xx series at all, and Flagger's template
+      // would read "no data" (not a breach for the guard); with it, traffic that all fails reads 0%.
+      // Without any traffic the denominator stays empty: still no data.
       query:
-        `sum(rate(traefik_service_request_duration_seconds_bucket{${selector},code!~"5..",le="+Inf"}[${range}])) / ` +
+        `(sum(rate(traefik_service_request_duration_seconds_bucket{${selector},code!~"5..",le="+Inf"}[${range}])) or vector(0)) / ` +
         `sum(rate(traefik_service_request_duration_seconds_bucket{${selector},le="+Inf"}[${range}])) * 100`,
     });
   }
