@@ -4,7 +4,8 @@ import type { CheckQuery } from '../workflows/domain/queries';
 import { judgeGuardPoll, type GuardCheck, type GuardStreaks } from '../workflows/domain/guard';
 import { normaliseOutcome, type MetricOutcome, type MetricReading } from '../workflows/domain/analysis';
 import axios from 'axios';
-import { checkReleaseInput, type ReleaseInputCheck } from '../config/release-input';
+import type { ConfigIssue } from '../config/errors';
+import { checkConfigInput, checkReleaseInput, type ReleaseInputCheck, type WorkerRefusals } from '../config/release-input';
 import { gateActivityPollMs, gateVerdict, rollbackHookVerdict, type GateType, type WebhookOutcome, type WebhookPayload } from '../workflows/domain/webhooks';
 import { HttpWebhookCaller } from './adapters/http-webhook-caller';
 import type {
@@ -92,6 +93,18 @@ async function asFailure<T>(type: string, action: () => Promise<T>): Promise<T> 
  */
 export function createActivities(deps: ActivityDeps) {
   const webhooks = deps.webhooks ?? new HttpWebhookCaller(axios.create());
+  const refusals: WorkerRefusals = {
+    metricsServer: (metricsServer) => {
+      if (metricsServer === undefined) return null;
+      try {
+        deps.metricsFor(metricsServer);
+        return null;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+    kubeContext: (context) => deps.kubeContextRefusal?.(context) ?? null,
+  };
   return {
     /**
      * The worker's check of a release input before anything acts on it (schema, version, and a
@@ -99,18 +112,12 @@ export function createActivities(deps: ActivityDeps) {
      * local activity: it reads nothing outside the worker.
      */
     async checkReleaseInput(args: { input: unknown }): Promise<ReleaseInputCheck> {
-      return checkReleaseInput(args.input, {
-        metricsServer: (metricsServer) => {
-          if (metricsServer === undefined) return null;
-          try {
-            deps.metricsFor(metricsServer);
-            return null;
-          } catch (error) {
-            return (error as Error).message;
-          }
-        },
-        kubeContext: (context) => deps.kubeContextRefusal?.(context) ?? null,
-      });
+      return checkReleaseInput(args.input, refusals);
+    },
+
+    /** The same check of the config in a drill's or a migration's input (issues only: the workflow keeps its input). */
+    async checkConfigInput(args: { config: unknown }): Promise<{ issues: ConfigIssue[] }> {
+      return { issues: checkConfigInput(args.config, refusals).issues };
     },
 
     async describeRelease(args: { target: HelmTarget; release: string; revision?: number }): Promise<ReleaseRevision | null> {

@@ -27,6 +27,19 @@ export function checkReleaseInput(input: unknown, refusals: WorkerRefusals): Rel
   const issues: ConfigIssue[] = [];
   if (typeof version !== 'string' || !RELEASE_VERSION_PATTERN.test(version)) issues.push({ path: 'version', message: `${JSON.stringify(version) ?? 'undefined'} is not a version: ${RELEASE_VERSION_HINT}` });
   if (requestedBy !== undefined && typeof requestedBy !== 'string') issues.push({ path: 'requestedBy', message: 'expected a user name (string) or nothing' });
+  const checked = checkConfigInput(raw, refusals);
+  issues.push(...checked.issues);
+  const config = checked.config;
+  if (issues.length || !config) return { issues };
+  return { issues: [], input: { config, version: version as string, ...(typeof requestedBy === 'string' ? { requestedBy } : {}) } };
+}
+
+/**
+ * The worker's check of a config in any workflow input (a release's, a drill's, a migration's): the
+ * CLI's schema, then what the worker refuses to act on. Field paths start with `config.`.
+ */
+export function checkConfigInput(raw: unknown, refusals: WorkerRefusals): { issues: ConfigIssue[]; config?: ReleaseInput['config'] } {
+  const issues: ConfigIssue[] = [];
   let config: ReleaseInput['config'] | undefined;
   try {
     config = parseConfig(raw, 'config');
@@ -40,6 +53,5 @@ export function checkReleaseInput(input: unknown, refusals: WorkerRefusals): Rel
     const contextRefusal = config.helm.kubeContext ? refusals.kubeContext(config.helm.kubeContext) : null;
     if (contextRefusal) issues.push({ path: 'config.helm.kubeContext', message: contextRefusal });
   }
-  if (issues.length || !config) return { issues };
-  return { issues: [], input: { config, version: version as string, ...(typeof requestedBy === 'string' ? { requestedBy } : {}) } };
+  return config && !issues.length ? { issues, config } : { issues };
 }

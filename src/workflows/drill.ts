@@ -1,4 +1,5 @@
-import { ApplicationFailure, executeChild, log, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, log, ParentClosePolicy, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { admittedConfig, CHECK_CONFIG_PATCH } from './admission';
 import type { ReleaseActivities } from '../activities';
 import { durationMs, judgeRound, localTargetOf, metricChecks, type CheckResult } from './domain';
 import { judgeDrill } from './domain/drill';
@@ -40,6 +41,7 @@ const notifyActs = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '1m
  * serves its old version and is healthy, and reports to Slack. Fails loudly otherwise.
  */
 export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
+  if (patched(CHECK_CONFIG_PATCH)) await admittedConfig(input.config, 'drill');
   const { config } = input;
   if (!config.drill) throw ApplicationFailure.nonRetryable(`${config.service.namespace}/${config.service.name} has no drill block: add drill: { version, set, maxRestore } to its config`, 'NoDrillConfig');
   const drill = config.drill;

@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -25,6 +26,7 @@ import {
   type MigrationPhase,
 } from './domain/migration';
 import type { ReleaseInput } from './types';
+import { admittedConfig, CHECK_CONFIG_PATCH } from './admission';
 
 /** One phase change, with who approved it and why (forced approvals say what was not passed). */
 export interface ApprovalRecord {
@@ -107,6 +109,10 @@ const pending = (phase: MigrationPhase): ChecklistItem[] => PHASE_CHECKLISTS[pha
  * History stays bounded: it continues as new, carrying its state.
  */
 export async function migration(input: MigrationInput): Promise<void> {
+  // Scheduled at once (handlers are registered below before anything awaits); every activity waits for it.
+  const admission = patched(CHECK_CONFIG_PATCH) ? admittedConfig(input.config, 'migration') : Promise.resolve();
+  // A refused config fails the workflow below; a handler waiting on it must not also leave an unhandled rejection.
+  admission.catch(() => undefined);
   const { config } = input;
   const service = `${config.service.namespace}/${config.service.name}`;
   const needed = config.migration?.directReleasesToPass ?? 3;
@@ -136,6 +142,7 @@ export async function migration(input: MigrationInput): Promise<void> {
   const previous = (id: string) => state.checklist.find((entry) => entry.id === id);
 
   const verify = async () => {
+    await admission;
     const phase = state.phase;
     let checklist: ChecklistItem[] = [];
     if (phase === MIGRATION_PHASES.deployScript) {

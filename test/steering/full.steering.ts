@@ -12,7 +12,9 @@ afterAll(async () => matrix?.stop());
 
 test('every cell of the steering matrix holds', async () => {
   const baselines = new Map<MatrixStrategy, Baseline>();
-  for (const strategy of STRATEGIES) baselines.set(strategy, await matrix.baseline(strategy));
+  // STEERING_STRATEGIES=guardedCanary (comma-separated) runs those strategies only.
+  const strategies = process.env.STEERING_STRATEGIES ? STRATEGIES.filter((strategy) => process.env.STEERING_STRATEGIES!.split(',').includes(strategy)) : STRATEGIES;
+  for (const strategy of strategies) baselines.set(strategy, await matrix.baseline(strategy));
   // STEERING_CHANNELS=signal (or update) runs one channel only.
   const channels = (process.env.STEERING_CHANNELS ?? 'update,signal').split(',');
   const cells = [...baselines.values()].flatMap((baseline) => SteeringMatrix.cells(baseline)).filter((cell) => channels.includes(cell.channel));

@@ -17,7 +17,8 @@ import { releaseWorkflowId, type ReleaseResult } from '../../src/workflows/types
 import type { DrillResult } from '../../src/workflows/drill';
 import { testAddress, workflowBundle } from '../support/harness';
 
-export const STRATEGIES = ['canary', 'blueGreen', 'direct', 'drill'] as const;
+/** `guardedCanary`: a canary whose analysis intervals are watched by the guard (one guardTrack activity each). */
+export const STRATEGIES = ['canary', 'guardedCanary', 'blueGreen', 'direct', 'drill'] as const;
 export const MESSAGES = ['abort', 'pause+resume', 'promote', 'promote+abort'] as const;
 export type MatrixStrategy = (typeof STRATEGIES)[number];
 export type MatrixMessage = (typeof MESSAGES)[number];
@@ -147,6 +148,8 @@ export class SteeringMatrix {
     };
     const input: Record<MatrixStrategy, unknown> = {
       canary: { ...common, strategy: 'canary', analysis: { interval: '300ms', stepWeight: 25, threshold: 2 } },
+      // Rounds 600 ms apart (shorter than the pause hold), the guard polling every 200 ms in between.
+      guardedCanary: { ...common, strategy: 'canary', analysis: { interval: '600ms', stepWeight: 25, threshold: 2, guard: { interval: '200ms', consecutive: 2 } } },
       blueGreen: { ...common, strategy: 'blueGreen', analysis: { interval: '300ms', iterations: 2, postSwitchIterations: 1, threshold: 2 } },
       direct: { ...common, strategy: 'direct' },
       drill: { ...common, strategy: 'canary', analysis: { interval: '300ms', stepWeight: 25, threshold: 2 }, drill: { version: DRILL, set: { 'faultInjection.errorRate': '50' }, maxRestore: '5s' } },

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { followRelease } from '../../src/client/follow';
 import type { CliIO } from '../../src/client/output';
 import type { ReleaseConfig } from '../../src/config';
+import { TASK_QUEUE } from '../../src/workflows/messages';
 import type { ReleaseResult } from '../../src/workflows/types';
 import { ReleaseHarness } from '../support/harness';
 
@@ -73,6 +74,23 @@ describe('the worker refuses a bad release input before acting on it', () => {
     expect(scheduledActivities).toBe(0);
     expect(harness.helmStory(config)).toEqual([]);
     expect(harness.canaryWeights(config)).toEqual([]);
+  });
+
+  test.each(['rollbackDrill', 'migration'] as const)('a %s whose config the worker refuses ends at once, before any activity reads the cluster, Prometheus or Slack', async (workflowType) => {
+    const config = { ...harness.config(), metricsServer: 'http://elsewhere.example:9090', drill: { version: '9.9.9-drill', set: {}, maxRestore: '5s' } } as ReleaseConfig;
+    const handle = await harness.client.workflow.start(workflowType, { taskQueue: TASK_QUEUE, workflowId: `${workflowType}-refused-${config.service.name}`, args: [{ config }] });
+    const failure = await handle.result().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidReleaseInput');
+    expect(cause.message).toContain(`the worker refused this ${workflowType === 'rollbackDrill' ? 'drill' : 'migration'}'s config; nothing was done`);
+    expect(cause.message).toMatch(/- config\.metricsServer: metricsServer http:\/\/elsewhere\.example:9090 is not one of the worker's Prometheus servers/);
+    const history = await handle.fetchHistory();
+    expect((history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes)).toEqual([]);
+    expect(harness.prometheus.queries.filter((query) => query.query.includes(config.traffic.primaryService))).toEqual([]);
   });
 
   test('watch exits 2 (bad input) with the worker\'s reasons', async () => {
