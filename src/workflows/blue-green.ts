@@ -14,7 +14,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
   const { iterations, postSwitchIterations: watchRounds, threshold } = config.analysis;
   const measured = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
   // Before the switch green sees no user traffic: a no-data check says why and what to add.
-  const hint = blueGreenNoDataHint(config.traffic.canaryService, run.hooksOf('rollout').map((hook) => hook.name));
+  const hint = blueGreenNoDataHint(config.traffic.canaryService, run.hooks.hooksOf('rollout').map((hook) => hook.name));
   const analysisChecks = measured.map((check) => ({ ...check, noDataHint: hint }));
 
   /** The instant switch: every request to green in one router call. */
@@ -38,7 +38,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
       `Starting blue-green of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}): green gets 0% for ${iterations} passed rounds every ${config.analysis.interval}, then all traffic at once, watched for ${watchRounds} rounds with blue kept warm.`,
       'info',
     );
-    if ((await run.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
+    if ((await run.hooks.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
     if (run.abortedBeforeInstall()) return run.abandon(steering.abortReason);
     // Green must not get user traffic before the switch, whatever the router held before.
     await run.clearCanaryTrack();
@@ -58,7 +58,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     run.setPhase('Progressing');
     // Releases recorded before the checkpoints cleared the canary track here, after the install.
     if (!run.checkpoints) await run.setCanaryWeight(0);
-    const preRollout = await run.preRollout();
+    const preRollout = await run.hooks.preRollout();
     if (preRollout.kind !== 'open') return run.interrupted(preRollout, promoteNow);
 
     let passedRounds = 0;
@@ -66,7 +66,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
       const waited = await run.waitInterval();
       if (waited === 'abort') return run.rollBack(steering.abortReason, false);
       if (waited === 'promote') return promoteNow();
-      const rollbackAsked = await run.rollbackRequestedByHook();
+      const rollbackAsked = await run.hooks.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
       const verdict = await run.measure(analysisChecks);
       const decision = decideBlueGreenRound(verdict, { failedChecks: status.failedChecks, passedRounds }, { threshold, iterations });
@@ -77,7 +77,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
       if (decision.action === 'rollback') return run.rollBack(decision.reason, true);
       if (decision.action === 'switch') break;
     }
-    const confirmed = await run.confirmPromotion(analysisChecks);
+    const confirmed = await run.hooks.confirmPromotion(analysisChecks);
     if (confirmed.kind !== 'open') return run.interrupted(confirmed, promoteNow);
     const beforeSwitch = await run.checkpoint();
     if (beforeSwitch.kind !== 'open') return run.interrupted(beforeSwitch, promoteNow);
@@ -92,7 +92,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
       if (waited === 'abort') return run.rollBack(steering.abortReason, false);
       if (typeof waited === 'object') return run.rollBack(waited.guard, true);
       if (waited === 'promote') return run.promote('promoted by a person, remaining watch rounds skipped');
-      const rollbackAsked = await run.rollbackRequestedByHook();
+      const rollbackAsked = await run.hooks.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
       const verdict = await run.measure(measured);
       const decision = decideWatchRound(verdict, round, watchRounds);

@@ -21,7 +21,7 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
     run.primaryBefore = current;
     await run.notify(`Starting canary of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}); steps ${schedule.join(', ')}% every ${config.analysis.interval}.`, 'info');
     // promote opens confirm-rollout as well (a person confirmed); the request then skips the steps.
-    if ((await run.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
+    if ((await run.hooks.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
     if (run.abortedBeforeInstall()) return run.abandon(steering.abortReason);
     await run.clearCanaryTrack();
     run.record(`Installing ${canary} at ${version}`);
@@ -38,10 +38,10 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
     }
     if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
     run.setPhase('Progressing');
-    const preRollout = await run.preRollout();
+    const preRollout = await run.hooks.preRollout();
     if (preRollout.kind !== 'open') return run.interrupted(preRollout, promoteNow);
     let step = 0;
-    const firstIncrease = await run.gate('confirm-traffic-increase');
+    const firstIncrease = await run.hooks.gate('confirm-traffic-increase');
     if (firstIncrease.kind !== 'open') return run.interrupted(firstIncrease, promoteNow);
     const first = await run.checkpoint();
     if (first.kind !== 'open') return run.interrupted(first, promoteNow);
@@ -51,21 +51,21 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
       if (waited === 'abort') return run.rollBack(steering.abortReason, false);
       if (waited === 'promote') return promoteNow();
       if (typeof waited === 'object') return run.rollBack(waited.guard, true);
-      const rollbackAsked = await run.rollbackRequestedByHook();
+      const rollbackAsked = await run.hooks.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
       const decision = await run.analyse(checks);
       if (run.promoteWinsOverRound()) return promoteNow();
       if (decision.action === 'rollback') return run.rollBack(decision.reason, true);
       if (decision.action === 'hold') continue;
       if (step === schedule.length - 1) {
-        const confirmed = await run.confirmPromotion(checks);
+        const confirmed = await run.hooks.confirmPromotion(checks);
         if (confirmed.kind !== 'open') return run.interrupted(confirmed, promoteNow);
         const last = await run.checkpoint();
         if (last.kind !== 'open') return run.interrupted(last, promoteNow);
         return run.promote(`all ${schedule.length} steps passed analysis`);
       }
       step += 1;
-      const increase = await run.gate('confirm-traffic-increase');
+      const increase = await run.hooks.gate('confirm-traffic-increase');
       if (increase.kind !== 'open') return run.interrupted(increase, promoteNow);
       const next = await run.checkpoint();
       if (next.kind !== 'open') return run.interrupted(next, promoteNow);

@@ -76,11 +76,11 @@ export async function runDirect(run: ReleaseRun): Promise<ReleaseResult> {
     `Starting direct release of ${run.label}: ${from ? `upgrading ${primary} from revision ${from.revision} (version ${from.version ?? 'unknown'})` : `first install of ${primary}`}; rollback on any failure.`,
     'info',
   );
-  if ((await run.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
+  if ((await run.hooks.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
   // pre-rollout runs once before the new version gets traffic, which for direct is the upgrade itself.
-  const preRollout = run.hooksOf('pre-rollout');
+  const preRollout = run.hooks.hooksOf('pre-rollout');
   if (preRollout.length) {
-    const failed = (await run.callHooks(preRollout)).map(({ hook, outcome }) => webhookCheck(hook, outcome)).filter((check) => !check.passed);
+    const failed = (await run.hooks.callHooks(preRollout)).map(({ hook, outcome }) => webhookCheck(hook, outcome)).filter((check) => !check.passed);
     if (failed.length) return run.abandon(`${failed.map((check) => check.reason).join('; ')}; nothing was upgraded`);
   }
   // The checkpoint before the upgrade: an abort that came in meanwhile stops the release with nothing upgraded.
@@ -128,9 +128,9 @@ export async function runDirect(run: ReleaseRun): Promise<ReleaseResult> {
   if (steering.abortRequested) return rollBack(steering.abortReason);
 
   // rollout hooks run once, as tests of the new revision: a failing one rolls back like a failed helm test.
-  const rolloutHooks = run.hooksOf('rollout');
+  const rolloutHooks = run.hooks.hooksOf('rollout');
   if (rolloutHooks.length) {
-    const checks = (await run.callHooks(rolloutHooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
+    const checks = (await run.hooks.callHooks(rolloutHooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
     status.lastChecks = checks;
     const failed = checks.filter((check) => !check.passed);
     if (failed.length) return rollBack(failed.map((check) => check.reason).join('; '));

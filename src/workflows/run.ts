@@ -9,25 +9,19 @@ import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../act
 import {
   decideRound,
   durationMs,
-  gatePollMs,
-  gateVerdict,
   guardChecks,
   guardRuns,
-  hooksOfType,
   judgeRound,
   localTargetOf,
   trafficSplitOf,
   nextPhase,
   postRolloutNote,
   releaseChecksum,
-  rollbackHookVerdict,
   splitWeights,
   webhookCheck,
   type CheckQuery,
-  type GateType,
   type GuardCheck,
   type HookSpec,
-  type HookType,
   type Phase,
   type RoundDecision,
   type RoundVerdict,
@@ -36,6 +30,8 @@ import {
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages';
 import { ReleaseMetrics } from './metrics';
 import { Steering } from './steering';
+import { GATE_ACTIVITY_PATCH, Webhooks } from './gates';
+import { unlessSteered } from './steered';
 import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
 
 /** Events kept in `status`; the full story stays in the workflow history. */
@@ -59,12 +55,6 @@ export const LOCAL_WEIGHT_CHANGES_PATCH = 'local-weight-changes';
  * traffic change beyond its ten attempts, no helm rollback of a failed primary upgrade.
  */
 export const CHECKPOINTS_PATCH = 'steering-checkpoints';
-
-/** Releases started before gates waited in one heartbeating activity poll them one activity and timer per poll. */
-export const GATE_ACTIVITY_PATCH = 'gate-wait-activity';
-
-/** A gate's activity returns at least this often, so its note and status stay fresh and a retry is cheap. */
-const GATE_WAIT_MAX_MS = 60 * 60_000;
 
 /** Releases started before the guard wait their analysis intervals on a timer, as recorded. */
 export const GUARD_PATCH = 'analysis-guard';
@@ -173,9 +163,8 @@ export class ReleaseRun {
   private readonly guardIntervalMs: number;
   /** The guard's activity: one per analysis interval, heartbeating every poll. */
   private readonly guardActs: Pick<ReleaseActivities, 'guardTrack'>;
-  /** Whether gates wait in one heartbeating activity (see GATE_ACTIVITY_PATCH). */
-  private readonly gateActivity: boolean;
-  private readonly gateActs: Pick<ReleaseActivities, 'waitForGate'>;
+  /** Flagger's webhooks: the gates, pre-rollout, rollback hooks. */
+  readonly hooks: Webhooks;
   /** The primary as it stood before the release (revision and version), so a failed promotion can put it back. */
   primaryBefore: ReleaseRevision | null = null;
   /** Identifies this run to the webhooks (Flagger's checksum field). */
@@ -204,14 +193,6 @@ export class ReleaseRun {
       // Three polls without a heartbeat mean a lost worker: the retry resumes from the last poll.
       heartbeatTimeout: Math.max(30_000, 3 * this.guardIntervalMs),
       retry: { initialInterval: '1s', maximumAttempts: 3 },
-    });
-    this.gateActivity = patches.gateActivity && patches.checkpoints;
-    const hookTimeoutsMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
-    this.gateActs = proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: GATE_WAIT_MAX_MS + 2 * 60_000 + 2 * hookTimeoutsMs,
-      // Every poll (10 s apart at most, plus the hooks' own timeouts) heartbeats; a lost worker is noticed after that.
-      heartbeatTimeout: 10_000 + 2 * hookTimeoutsMs + 30_000,
-      retry: { initialInterval: '1s', maximumInterval: '30s' },
     });
     this.target = {
       namespace: config.service.namespace,
@@ -261,7 +242,14 @@ export class ReleaseRun {
       { key: SEARCH_ATTRIBUTES.phase, value: this.status.phase },
       { key: SEARCH_ATTRIBUTES.weight, value: 0 },
     ]);
+    this.hooks = new Webhooks(this, patches.gateActivity && patches.checkpoints);
     this.metrics.observe(this.status);
+  }
+
+  /** A round's (or a pre-rollout's) checks, as status and the metrics show them. */
+  showChecks(checks: RoundVerdict['checks']): void {
+    this.status.lastChecks = checks;
+    this.metrics.failedChecks(checks);
   }
 
   /** Waits for a track's deployment, read through the release's kube context (the one helm uses). */
@@ -318,9 +306,9 @@ export class ReleaseRun {
 
   /** Ends the release: post-rollout webhooks (logged only, as in Flagger), then the result. */
   async conclude(outcome: Outcome, reason: string): Promise<ReleaseResult> {
-    const hooks = this.hooksOf('post-rollout');
+    const hooks = this.hooks.hooksOf('post-rollout');
     if (hooks.length) {
-      for (const { hook, outcome: answer } of await this.callHooks(hooks)) this.record(postRolloutNote(hook, answer));
+      for (const { hook, outcome: answer } of await this.hooks.callHooks(hooks)) this.record(postRolloutNote(hook, answer));
     }
     return this.finish(outcome, reason);
   }
@@ -602,7 +590,7 @@ export class ReleaseRun {
   private async guardedWait(guarded: readonly GuardCheck[]): Promise<'steered' | 'elapsed' | { guard: string }> {
     const startedMs = Date.now();
     const steered = () => this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused;
-    const first = await this.unlessSteered(
+    const first = await unlessSteered(
       () =>
         this.guardActs.guardTrack({
           checks: [...guarded],
@@ -633,12 +621,12 @@ export class ReleaseRun {
    */
   async measure(checks: CheckQuery[]): Promise<RoundVerdict> {
     this.status.iteration += 1;
-    const rolloutHooks = this.hooksOf('rollout');
+    const rolloutHooks = this.hooks.hooksOf('rollout');
     let verdict: RoundVerdict;
     if (!rolloutHooks.length) {
       verdict = await this.metricRound(checks);
     } else {
-      const hookChecks = (await this.callHooks(rolloutHooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
+      const hookChecks = (await this.hooks.callHooks(rolloutHooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
       if (hookChecks.every((check) => check.passed)) {
         const metrics = await this.metricRound(checks);
         verdict = { passed: metrics.passed, checks: [...hookChecks, ...metrics.checks] };
@@ -646,8 +634,7 @@ export class ReleaseRun {
         verdict = { passed: false, checks: hookChecks };
       }
     }
-    this.status.lastChecks = verdict.checks;
-    this.metrics.failedChecks(verdict.checks);
+    this.showChecks(verdict.checks);
     if (!verdict.passed && this.firstFailedCheckMs === null) this.firstFailedCheckMs = Date.now();
     return verdict;
   }
@@ -679,201 +666,5 @@ export class ReleaseRun {
     this.status.failedChecks = decision.failedChecks;
     this.record(`Analysis ${this.status.iteration} at ${this.status.canaryWeight}%: ${decision.reason}`);
     return decision;
-  }
-
-  // ---- webhooks -------------------------------------------------------------------------------
-
-  /** The configured hooks of one type that this strategy runs. */
-  hooksOf(type: HookType): HookSpec[] {
-    return hooksOfType(this.config.webhooks.hooks, type, this.config.strategy);
-  }
-
-  /** What a hook is sent (Flagger's payload): the service, the phase, this run's checksum, the hook's metadata. */
-  private hookPayload(hook: HookSpec) {
-    return { name: this.config.service.name, namespace: this.config.service.namespace, phase: this.status.phase, checksum: this.checksum, metadata: hook.metadata };
-  }
-
-  /** Calls hooks side by side; a call that fails outright is an answer too (no status). */
-  async callHooks(hooks: HookSpec[]): Promise<HookAnswer[]> {
-    const payloadFor = (hook: HookSpec) => this.hookPayload(hook);
-    return Promise.all(
-      hooks.map(async (hook) => {
-        try {
-          const outcome = await this.acts.hooks.callWebhook({ hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) }, payload: payloadFor(hook) });
-          return { hook, outcome };
-        } catch (error) {
-          return { hook, outcome: { passed: false, status: null, message: failureMessage(error) } };
-        }
-      }),
-    );
-  }
-
-  /** Flagger's rollback hooks: polled once per round; a 2xx answer asks for a rollback. */
-  async rollbackRequestedByHook(): Promise<string | null> {
-    const hooks = this.hooksOf('rollback');
-    if (!hooks.length) return null;
-    const verdict = rollbackHookVerdict(await this.callHooks(hooks));
-    return verdict.rollback ? verdict.reason : null;
-  }
-
-  /**
-   * A confirm gate (confirm-rollout, confirm-traffic-increase) as a durable wait: poll the hooks,
-   * then wait on a workflow timer that abort and promote cut short. The polls and timers live in the
-   * history, so a worker restart resumes the wait where it was. Rollback hooks are polled meanwhile
-   * once a track is deployed. Returns at once when no hook of the type is configured.
-   */
-  async gate(type: Exclude<GateType, 'confirm-promotion'>): Promise<StepResult> {
-    const hooks = this.hooksOf(type);
-    if (!hooks.length) return { kind: 'open' };
-    let lastNote = '';
-    const leave = (result: StepResult): StepResult => {
-      this.status.waitingFor = null;
-      return result;
-    };
-    if (this.gateActivity) return this.gateByActivity(type, hooks, leave);
-    for (let attempt = 0; ; attempt++) {
-      if (this.steering.abortRequested) return leave({ kind: 'abort' });
-      if (this.steering.promoteRequested) return leave({ kind: 'promote' });
-      if (type !== 'confirm-rollout') {
-        const rollback = await this.rollbackRequestedByHook();
-        if (rollback) return leave({ kind: 'rollback', reason: rollback, fromAnalysis: false });
-      }
-      const verdict = gateVerdict(type, await this.callHooks(hooks));
-      if (verdict.open) return this.gateOpened(verdict.note);
-      this.status.waitingFor = verdict.waitingFor;
-      if (verdict.note !== lastNote) this.record(verdict.note);
-      lastNote = verdict.note;
-      await condition(() => this.steering.abortRequested || this.steering.promoteRequested, gatePollMs(this.intervalMs, attempt));
-    }
-  }
-
-  /** A gate that opened: recorded; a pause holds the weight, so an opened traffic gate waits for resume before it moves. */
-  private async gateOpened(note: string): Promise<StepResult> {
-    this.status.waitingFor = null;
-    this.record(note);
-    if (this.steering.paused && (this.status.phase === 'Progressing' || this.status.phase === 'WaitingPromotion')) {
-      await this.holdWhilePaused();
-      if (this.steering.abortRequested) return { kind: 'abort' };
-      if (this.steering.promoteRequested) return { kind: 'promote' };
-    }
-    return { kind: 'open' };
-  }
-
-  /**
-   * The gate's wait as one heartbeating activity per answer change (or per hour): a wait of days
-   * stays a few events long. Abort and promote cancel it and act at once.
-   */
-  private async gateByActivity(type: Exclude<GateType, 'confirm-promotion'>, hooks: HookSpec[], leave: (result: StepResult) => StepResult): Promise<StepResult> {
-    const target = (hook: HookSpec) => ({ hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) }, payload: this.hookPayload(hook) });
-    let lastNote = '';
-    for (;;) {
-      if (this.steering.abortRequested) return leave({ kind: 'abort' });
-      if (this.steering.promoteRequested) return leave({ kind: 'promote' });
-      const waited = await this.unlessSteered(
-        () =>
-          this.gateActs.waitForGate({
-            type,
-            hooks: hooks.map(target),
-            rollbackHooks: type === 'confirm-rollout' ? [] : this.hooksOf('rollback').map(target),
-            intervalMs: this.intervalMs,
-            lastNote,
-            maxMs: GATE_WAIT_MAX_MS,
-          }),
-        () => this.steering.abortRequested || this.steering.promoteRequested,
-      );
-      if (waited === 'steered') continue;
-      if ('error' in waited) throw waited.error;
-      const answer = waited.result;
-      if (answer.kind === 'rollback') return leave({ kind: 'rollback', reason: answer.reason, fromAnalysis: false });
-      if (answer.kind === 'open') return this.gateOpened(answer.note);
-      this.status.waitingFor = answer.waitingFor;
-      if (answer.note !== lastNote) this.record(answer.note);
-      lastNote = answer.note;
-    }
-  }
-
-  /**
-   * Runs an activity until it answers or `steered()` holds; then the activity is cancelled (it hears
-   * of it at its next heartbeat) and the caller acts at once. A cancellation of the workflow itself
-   * comes back as the activity's error.
-   */
-  private async unlessSteered<T>(work: () => Promise<T>, steered: () => boolean): Promise<'steered' | { result: T } | { error: unknown }> {
-    const scope = new CancellationScope();
-    const answer = scope.run(work).then(
-      (result) => ({ result }),
-      (error: unknown) => ({ error }),
-    );
-    const steeringScope = new CancellationScope();
-    const steering = steeringScope.run(() => condition(steered)).then(
-      () => 'steered' as const,
-      () => 'not steered' as const,
-    );
-    const first = await Promise.race([answer, steering]);
-    if (first === 'steered') {
-      scope.cancel();
-      return 'steered';
-    }
-    // The steering wait ended without steering only when the workflow itself is cancelled: the activity's answer says so.
-    if (first === 'not steered') return answer;
-    steeringScope.cancel();
-    return first;
-  }
-
-  /**
-   * Flagger's confirm-promotion: before promotion, wait until the hooks answer 2xx. Meanwhile the
-   * phase is WaitingPromotion and analysis goes on every interval, so a regression still rolls back.
-   */
-  async confirmPromotion(checks: CheckQuery[]): Promise<StepResult> {
-    const hooks = this.hooksOf('confirm-promotion');
-    if (!hooks.length) return { kind: 'open' };
-    let lastNote = '';
-    for (;;) {
-      const verdict = gateVerdict('confirm-promotion', await this.callHooks(hooks));
-      if (verdict.open) {
-        this.status.waitingFor = null;
-        this.record(verdict.note);
-        return { kind: 'open' };
-      }
-      this.setPhase('WaitingPromotion');
-      this.status.waitingFor = verdict.waitingFor;
-      if (verdict.note !== lastNote) this.record(verdict.note);
-      lastNote = verdict.note;
-      const waited = await this.waitInterval();
-      this.status.waitingFor = null;
-      if (waited === 'abort') return { kind: 'abort' };
-      if (waited === 'promote') return { kind: 'promote' };
-      const rollback = await this.rollbackRequestedByHook();
-      if (rollback) return { kind: 'rollback', reason: rollback, fromAnalysis: false };
-      const decision = await this.analyse(checks);
-      if (this.promoteWinsOverRound()) return { kind: 'promote' };
-      if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
-    }
-  }
-
-  /**
-   * Flagger's pre-rollout: once before any traffic reaches the new version. A failing hook is a failed
-   * check; it is retried every interval until it passes or the failed checks reach the threshold.
-   */
-  async preRollout(): Promise<StepResult> {
-    const hooks = this.hooksOf('pre-rollout');
-    if (!hooks.length) return { kind: 'open' };
-    for (;;) {
-      const checks = (await this.callHooks(hooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
-      const verdict: RoundVerdict = { passed: checks.every((check) => check.passed), checks };
-      this.status.lastChecks = checks;
-      this.metrics.failedChecks(checks);
-      if (verdict.passed) {
-        this.record(`pre-rollout webhooks passed: ${checks.map((check) => check.reason).join('; ')}`);
-        return { kind: 'open' };
-      }
-      if (this.firstFailedCheckMs === null) this.firstFailedCheckMs = Date.now();
-      const decision = decideRound(verdict, this.status.failedChecks, this.config.analysis.threshold);
-      this.status.failedChecks = decision.failedChecks;
-      this.record(`pre-rollout: ${decision.reason}`);
-      if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
-      const waited = await this.waitInterval();
-      if (waited === 'abort') return { kind: 'abort' };
-      if (waited === 'promote') return { kind: 'promote' };
-    }
   }
 }

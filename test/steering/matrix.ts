@@ -228,7 +228,14 @@ export class SteeringMatrix {
           sent.push({ message, accepted: false, text: `${message} ignored: the release ended first`, at: Date.now() });
           return false;
         }
-        const note = await waitForNote(handle, message);
+        let note: string;
+        try {
+          note = await waitForNote(handle, message);
+        } catch (error) {
+          // Kept as the cell's evidence: a note that cannot be read is a failing cell, named.
+          sent.push({ message, accepted: false, text: `${message}: its note could not be read (${(error as Error).message})`, at: Date.now() });
+          throw error;
+        }
         sent.push({ message, accepted: note.startsWith(`${message} accepted`), text: note, at: Date.now() });
         return note.startsWith(`${message} accepted`);
       }
@@ -327,7 +334,7 @@ export class SteeringMatrix {
       if (!accepted('resume') && result.outcome !== 'rolledBack') problems.push(`resume after an accepted pause was refused: ${sent.find((entry) => entry.message === 'resume')?.text ?? 'never sent'}`);
     }
     // Nothing accepted that ends the flow: the release ends as it would have without the message.
-    if (!abort && !promote && result.outcome !== baseline.outcome) problems.push(`no abort or promote applied, yet the release ended ${result.outcome} (baseline ${baseline.outcome}): ${result.reason}`);
+    if (!abort && !promote && result.outcome !== baseline.outcome) problems.push(`no abort or promote applied, yet the release ended ${result.outcome} (baseline ${baseline.outcome}): ${result.reason}; sent: ${sent.map((entry) => entry.text).join(' | ')}`);
     // (d) traffic never ends split.
     const final = await this.router.getWeights({ split: { namespace: NAMESPACE, router: config.traffic.traefikService, primaryService: '', canaryService: '' } });
     if (final.canaryWeight !== 0) problems.push(`traffic ends split: ${final.primaryWeight}/${final.canaryWeight}`);

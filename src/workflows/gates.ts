@@ -1,0 +1,203 @@
+/*
+ * Flagger's webhooks as durable steps of a release: the confirm gates (waiting in one heartbeating
+ * activity, cut short by abort and promote), pre-rollout, confirm-promotion with analysis going on,
+ * and the rollback hooks. They act through the run's state and steps (run.ts).
+ */
+import { condition, proxyActivities } from '@temporalio/workflow';
+import type { ReleaseActivities } from '../activities';
+import { decideRound, durationMs, gatePollMs, gateVerdict, hooksOfType, rollbackHookVerdict, webhookCheck, type CheckQuery, type GateType, type HookSpec, type HookType, type RoundVerdict } from './domain';
+import { failureMessage, type HookAnswer, type ReleaseRun, type StepResult } from './run';
+import { unlessSteered } from './steered';
+
+/** Releases started before gates waited in one heartbeating activity poll them one activity and timer per poll. */
+export const GATE_ACTIVITY_PATCH = 'gate-wait-activity';
+
+/** A gate's activity returns at least this often, so its note and status stay fresh and a retry is cheap. */
+const GATE_WAIT_MAX_MS = 60 * 60_000;
+
+export class Webhooks {
+  /** Whether gates wait in one heartbeating activity (see GATE_ACTIVITY_PATCH). */
+  private readonly gateActivity: boolean;
+  private readonly gateActs: Pick<ReleaseActivities, 'waitForGate'>;
+
+  constructor(
+    private readonly run: ReleaseRun,
+    gateActivity: boolean,
+  ) {
+    const config = run.config;
+    this.gateActivity = gateActivity;
+    const hookTimeoutsMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
+    this.gateActs = proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: GATE_WAIT_MAX_MS + 2 * 60_000 + 2 * hookTimeoutsMs,
+      // Every poll (10 s apart at most, plus the hooks' own timeouts) heartbeats; a lost worker is noticed after that.
+      heartbeatTimeout: 10_000 + 2 * hookTimeoutsMs + 30_000,
+      retry: { initialInterval: '1s', maximumInterval: '30s' },
+    });
+  }
+
+  /** The configured hooks of one type that this strategy runs. */
+  hooksOf(type: HookType): HookSpec[] {
+    return hooksOfType(this.run.config.webhooks.hooks, type, this.run.config.strategy);
+  }
+
+  /** What a hook is sent (Flagger's payload): the service, the phase, this run's checksum, the hook's metadata. */
+  private hookPayload(hook: HookSpec) {
+    return { name: this.run.config.service.name, namespace: this.run.config.service.namespace, phase: this.run.status.phase, checksum: this.run.checksum, metadata: hook.metadata };
+  }
+
+  /** Calls hooks side by side; a call that fails outright is an answer too (no status). */
+  async callHooks(hooks: HookSpec[]): Promise<HookAnswer[]> {
+    const payloadFor = (hook: HookSpec) => this.hookPayload(hook);
+    return Promise.all(
+      hooks.map(async (hook) => {
+        try {
+          const outcome = await this.run.acts.hooks.callWebhook({ hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) }, payload: payloadFor(hook) });
+          return { hook, outcome };
+        } catch (error) {
+          return { hook, outcome: { passed: false, status: null, message: failureMessage(error) } };
+        }
+      }),
+    );
+  }
+
+  /** Flagger's rollback hooks: polled once per round; a 2xx answer asks for a rollback. */
+  async rollbackRequestedByHook(): Promise<string | null> {
+    const hooks = this.hooksOf('rollback');
+    if (!hooks.length) return null;
+    const verdict = rollbackHookVerdict(await this.callHooks(hooks));
+    return verdict.rollback ? verdict.reason : null;
+  }
+
+  /**
+   * A confirm gate (confirm-rollout, confirm-traffic-increase) as a durable wait: poll the hooks,
+   * then wait on a workflow timer that abort and promote cut short. The polls and timers live in the
+   * history, so a worker restart resumes the wait where it was. Rollback hooks are polled meanwhile
+   * once a track is deployed. Returns at once when no hook of the type is configured.
+   */
+  async gate(type: Exclude<GateType, 'confirm-promotion'>): Promise<StepResult> {
+    const hooks = this.hooksOf(type);
+    if (!hooks.length) return { kind: 'open' };
+    let lastNote = '';
+    const leave = (result: StepResult): StepResult => {
+      this.run.status.waitingFor = null;
+      return result;
+    };
+    if (this.gateActivity) return this.gateByActivity(type, hooks, leave);
+    for (let attempt = 0; ; attempt++) {
+      if (this.run.steering.abortRequested) return leave({ kind: 'abort' });
+      if (this.run.steering.promoteRequested) return leave({ kind: 'promote' });
+      if (type !== 'confirm-rollout') {
+        const rollback = await this.rollbackRequestedByHook();
+        if (rollback) return leave({ kind: 'rollback', reason: rollback, fromAnalysis: false });
+      }
+      const verdict = gateVerdict(type, await this.callHooks(hooks));
+      if (verdict.open) return this.gateOpened(verdict.note);
+      this.run.status.waitingFor = verdict.waitingFor;
+      if (verdict.note !== lastNote) this.run.record(verdict.note);
+      lastNote = verdict.note;
+      await condition(() => this.run.steering.abortRequested || this.run.steering.promoteRequested, gatePollMs(this.run.intervalMs, attempt));
+    }
+  }
+
+  /** A gate that opened: recorded; a pause holds the weight, so an opened traffic gate waits for resume before it moves. */
+  private async gateOpened(note: string): Promise<StepResult> {
+    this.run.status.waitingFor = null;
+    this.run.record(note);
+    if (this.run.steering.paused && (this.run.status.phase === 'Progressing' || this.run.status.phase === 'WaitingPromotion')) {
+      await this.run.holdWhilePaused();
+      if (this.run.steering.abortRequested) return { kind: 'abort' };
+      if (this.run.steering.promoteRequested) return { kind: 'promote' };
+    }
+    return { kind: 'open' };
+  }
+
+  /**
+   * The gate's wait as one heartbeating activity per answer change (or per hour): a wait of days
+   * stays a few events long. Abort and promote cancel it and act at once.
+   */
+  private async gateByActivity(type: Exclude<GateType, 'confirm-promotion'>, hooks: HookSpec[], leave: (result: StepResult) => StepResult): Promise<StepResult> {
+    const target = (hook: HookSpec) => ({ hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) }, payload: this.hookPayload(hook) });
+    let lastNote = '';
+    for (;;) {
+      if (this.run.steering.abortRequested) return leave({ kind: 'abort' });
+      if (this.run.steering.promoteRequested) return leave({ kind: 'promote' });
+      const waited = await unlessSteered(
+        () =>
+          this.gateActs.waitForGate({
+            type,
+            hooks: hooks.map(target),
+            rollbackHooks: type === 'confirm-rollout' ? [] : this.hooksOf('rollback').map(target),
+            intervalMs: this.run.intervalMs,
+            lastNote,
+            maxMs: GATE_WAIT_MAX_MS,
+          }),
+        () => this.run.steering.abortRequested || this.run.steering.promoteRequested,
+      );
+      if (waited === 'steered') continue;
+      if ('error' in waited) throw waited.error;
+      const answer = waited.result;
+      if (answer.kind === 'rollback') return leave({ kind: 'rollback', reason: answer.reason, fromAnalysis: false });
+      if (answer.kind === 'open') return this.gateOpened(answer.note);
+      this.run.status.waitingFor = answer.waitingFor;
+      if (answer.note !== lastNote) this.run.record(answer.note);
+      lastNote = answer.note;
+    }
+  }
+
+  /**
+   * Flagger's confirm-promotion: before promotion, wait until the hooks answer 2xx. Meanwhile the
+   * phase is WaitingPromotion and analysis goes on every interval, so a regression still rolls back.
+   */
+  async confirmPromotion(checks: CheckQuery[]): Promise<StepResult> {
+    const hooks = this.hooksOf('confirm-promotion');
+    if (!hooks.length) return { kind: 'open' };
+    let lastNote = '';
+    for (;;) {
+      const verdict = gateVerdict('confirm-promotion', await this.callHooks(hooks));
+      if (verdict.open) {
+        this.run.status.waitingFor = null;
+        this.run.record(verdict.note);
+        return { kind: 'open' };
+      }
+      this.run.setPhase('WaitingPromotion');
+      this.run.status.waitingFor = verdict.waitingFor;
+      if (verdict.note !== lastNote) this.run.record(verdict.note);
+      lastNote = verdict.note;
+      const waited = await this.run.waitInterval();
+      this.run.status.waitingFor = null;
+      if (waited === 'abort') return { kind: 'abort' };
+      if (waited === 'promote') return { kind: 'promote' };
+      const rollback = await this.rollbackRequestedByHook();
+      if (rollback) return { kind: 'rollback', reason: rollback, fromAnalysis: false };
+      const decision = await this.run.analyse(checks);
+      if (this.run.promoteWinsOverRound()) return { kind: 'promote' };
+      if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
+    }
+  }
+
+  /**
+   * Flagger's pre-rollout: once before any traffic reaches the new version. A failing hook is a failed
+   * check; it is retried every interval until it passes or the failed checks reach the threshold.
+   */
+  async preRollout(): Promise<StepResult> {
+    const hooks = this.hooksOf('pre-rollout');
+    if (!hooks.length) return { kind: 'open' };
+    for (;;) {
+      const checks = (await this.callHooks(hooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
+      const verdict: RoundVerdict = { passed: checks.every((check) => check.passed), checks };
+      this.run.showChecks(checks);
+      if (verdict.passed) {
+        this.run.record(`pre-rollout webhooks passed: ${checks.map((check) => check.reason).join('; ')}`);
+        return { kind: 'open' };
+      }
+      if (this.run.firstFailedCheckMs === null) this.run.firstFailedCheckMs = Date.now();
+      const decision = decideRound(verdict, this.run.status.failedChecks, this.run.config.analysis.threshold);
+      this.run.status.failedChecks = decision.failedChecks;
+      this.run.record(`pre-rollout: ${decision.reason}`);
+      if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
+      const waited = await this.run.waitInterval();
+      if (waited === 'abort') return { kind: 'abort' };
+      if (waited === 'promote') return { kind: 'promote' };
+    }
+  }
+}
