@@ -5,9 +5,28 @@
  */
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import { decideRound, durationMs, gatePollMs, gateVerdict, hooksOfType, rollbackHookVerdict, webhookCheck, type CheckQuery, type GateType, type HookSpec, type HookType, type RoundVerdict } from './domain';
-import { failureMessage, type HookAnswer, type ReleaseRun, type StepResult } from './run';
-import { unlessSteered } from './steered';
+import { decideRound, durationMs, gatePollMs, gateVerdict, hooksOfType, rollbackHookVerdict, webhookCheck, type CheckQuery, type GateType, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
+import type { ReleaseInput, ReleaseStatus } from './types';
+import type { Steering } from './steering';
+import { failureMessage, unlessSteered, type HookAnswer, type StepResult } from './steered';
+
+/** What the webhooks need of the release they belong to (run.ts's ReleaseRun). */
+export interface WebhookHost {
+  readonly config: ReleaseInput['config'];
+  readonly status: ReleaseStatus;
+  readonly steering: Steering;
+  readonly checksum: string;
+  readonly intervalMs: number;
+  readonly acts: { hooks: Pick<ReleaseActivities, 'callWebhook'> };
+  firstFailedCheckMs: number | null;
+  record(message: string): void;
+  setPhase(phase: ReleaseStatus['phase']): void;
+  showChecks(checks: RoundVerdict['checks']): void;
+  holdWhilePaused(): Promise<void>;
+  waitInterval(): Promise<'abort' | 'promote' | 'elapsed' | { guard: string }>;
+  analyse(checks: CheckQuery[]): Promise<RoundDecision>;
+  promoteWinsOverRound(): boolean;
+}
 
 /** Releases started before gates waited in one heartbeating activity poll them one activity and timer per poll. */
 export const GATE_ACTIVITY_PATCH = 'gate-wait-activity';
@@ -21,7 +40,7 @@ export class Webhooks {
   private readonly gateActs: Pick<ReleaseActivities, 'waitForGate'>;
 
   constructor(
-    private readonly run: ReleaseRun,
+    private readonly run: WebhookHost,
     gateActivity: boolean,
   ) {
     const config = run.config;

@@ -3,7 +3,7 @@
  * promotion, analysis rounds, and Flagger's webhooks as durable gates. Strategies (canary.ts,
  * blue-green.ts, direct.ts) compose these; every decision comes from `domain/`.
  */
-import { ActivityFailure, CancellationScope, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
@@ -21,17 +21,15 @@ import {
   webhookCheck,
   type CheckQuery,
   type GuardCheck,
-  type HookSpec,
   type Phase,
   type RoundDecision,
   type RoundVerdict,
-  type WebhookOutcome,
 } from './domain';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages';
 import { ReleaseMetrics } from './metrics';
 import { Steering } from './steering';
 import { GATE_ACTIVITY_PATCH, Webhooks } from './gates';
-import { unlessSteered } from './steered';
+import { failureMessage, unlessSteered, type HookAnswer, type Interruption, type StepResult } from './steered';
 import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
 
 /** Events kept in `status`; the full story stays in the workflow history. */
@@ -121,22 +119,10 @@ function activityProfiles(helmTimeoutMs: number, testTimeoutMs: number, hookTime
   };
 }
 
-/** The message a person needs from a failed activity: the root cause, not Temporal's wrapper. */
-export function failureMessage(error: unknown): string {
-  let current: unknown = error;
-  while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  return current instanceof Error ? current.message : String(error);
-}
+export { failureMessage };
 
-/** Something that ends the normal flow of a strategy: a person's signal or a decision to roll back. */
-export type Interruption = { kind: 'abort' } | { kind: 'promote' } | { kind: 'rollback'; reason: string; fromAnalysis: boolean };
-/** The result of a gate or a pre-traffic step: go on, or an interruption. */
-export type StepResult = { kind: 'open' } | Interruption;
-
-export interface HookAnswer {
-  hook: HookSpec;
-  outcome: WebhookOutcome;
-}
+/** The step results the strategies branch on (defined in steered.ts). */
+export type { HookAnswer, Interruption, StepResult };
 
 /** One run of the `release` workflow: shared state and steps. Constructing it registers the handlers. */
 export class ReleaseRun {

@@ -1,7 +1,27 @@
 /*
- * Waiting on an activity while a person may steer: the one pattern the guard and the gates share.
+ * Waiting on an activity while a person may steer, the one pattern the guard and the gates share,
+ * and what a person is told of a failed activity.
  */
-import { CancellationScope, condition } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, condition } from '@temporalio/workflow';
+import type { HookSpec, WebhookOutcome } from './domain';
+
+/** Something that ends the normal flow of a strategy: a person's signal or a decision to roll back. */
+export type Interruption = { kind: 'abort' } | { kind: 'promote' } | { kind: 'rollback'; reason: string; fromAnalysis: boolean };
+/** The result of a gate or a pre-traffic step: go on, or an interruption. */
+export type StepResult = { kind: 'open' } | Interruption;
+
+/** A webhook's answer, with the hook it came from. */
+export interface HookAnswer {
+  hook: HookSpec;
+  outcome: WebhookOutcome;
+}
+
+/** The message a person needs from a failed activity: the root cause, not Temporal's wrapper. */
+export function failureMessage(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(error);
+}
 
 /**
  * Runs an activity until it answers or `steered()` holds; then the activity is cancelled (it hears
