@@ -61,10 +61,7 @@ interface GuardProgress {
 }
 
 /** How a gate's wait ended: open, a rollback asked by a hook, or still closed (a new answer, or the wait's time is up). */
-export type GateWaitResult =
-  | { kind: 'open'; note: string; polls: number }
-  | { kind: 'rollback'; reason: string; polls: number }
-  | { kind: 'waiting'; note: string; waitingFor: string; polls: number };
+export type GateWaitResult = { kind: 'open'; note: string } | { kind: 'rollback'; reason: string } | { kind: 'waiting'; note: string; waitingFor: string };
 
 /** Failure types the workflow branches on (`failure.type`). */
 export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady', metricsServer: 'MetricsServerRefused' } as const;
@@ -93,6 +90,22 @@ async function asFailure<T>(type: string, action: () => Promise<T>): Promise<T> 
  */
 export function createActivities(deps: ActivityDeps) {
   const webhooks = deps.webhooks ?? new HttpWebhookCaller(axios.create());
+  /** One webhook call; a refused connection or a timeout is an answer too (no status), never a throw. */
+  const callHook = async (args: { hook: WebhookTarget; payload: WebhookPayload }): Promise<WebhookOutcome> => {
+    try {
+      return await webhooks.call(args);
+    } catch (error) {
+      return { passed: false, status: null, message: `webhook ${args.hook.name} could not be called: ${(error as Error).message}` };
+    }
+  };
+  /** One query's answer as an outcome: a provider that throws or breaks its contract is a reading too. */
+  const outcomeOf = async (metrics: MetricsProvider, query: string): Promise<MetricOutcome> => {
+    try {
+      return normaliseOutcome(await metrics.query({ query }));
+    } catch (error) {
+      return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
   const refusals: WorkerRefusals = {
     metricsServer: (metricsServer) => {
       if (metricsServer === undefined) return null;
@@ -170,14 +183,7 @@ export function createActivities(deps: ActivityDeps) {
      */
     async queryChecks(args: { checks: CheckQuery[]; metricsServer?: string }): Promise<MetricReading[]> {
       const metrics = await asFailure(FAILURE_TYPES.metricsServer, async () => deps.metricsFor(args.metricsServer));
-      const outcomeOf = async (query: string): Promise<MetricOutcome> => {
-        try {
-          return normaliseOutcome(await metrics.query({ query }));
-        } catch (error) {
-          return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
-        }
-      };
-      return Promise.all(args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await outcomeOf(query) })));
+      return Promise.all(args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await outcomeOf(metrics, query) })));
     },
 
     /**
@@ -205,15 +211,7 @@ export function createActivities(deps: ActivityDeps) {
           return { breach: null, polls };
         }
         await context.sleep(args.pollMs);
-        const outcomes = await Promise.all(
-          args.checks.map(async ({ query }): Promise<MetricOutcome> => {
-            try {
-              return normaliseOutcome(await metrics.query({ query }));
-            } catch (error) {
-              return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
-            }
-          }),
-        );
+        const outcomes = await Promise.all(args.checks.map(({ query }) => outcomeOf(metrics, query)));
         polls += 1;
         pollTimes = [...pollTimes, Date.now()].slice(-args.consecutive);
         const judged = judgeGuardPoll(args.checks, outcomes, streaks, args.consecutive);
@@ -241,25 +239,16 @@ export function createActivities(deps: ActivityDeps) {
     }): Promise<GateWaitResult> {
       const context = Context.current();
       const startedMs = Date.now();
-      const call = (hooks: Array<{ hook: WebhookTarget; payload: WebhookPayload }>) =>
-        Promise.all(
-          hooks.map(async ({ hook, payload }) => {
-            try {
-              return { hook, outcome: await webhooks.call({ hook, payload }) };
-            } catch (error) {
-              return { hook, outcome: { passed: false, status: null, message: `webhook ${hook.name} could not be called: ${(error as Error).message}` } as WebhookOutcome };
-            }
-          }),
-        );
+      const call = (hooks: Array<{ hook: WebhookTarget; payload: WebhookPayload }>) => Promise.all(hooks.map(async (each) => ({ hook: each.hook, outcome: await callHook(each) })));
       for (let poll = 0; ; poll++) {
         if (args.rollbackHooks.length) {
           const rollback = rollbackHookVerdict(await call(args.rollbackHooks));
-          if (rollback.rollback) return { kind: 'rollback', reason: rollback.reason, polls: poll + 1 };
+          if (rollback.rollback) return { kind: 'rollback', reason: rollback.reason };
         }
         const verdict = gateVerdict(args.type, await call(args.hooks));
         context.heartbeat({ poll });
-        if (verdict.open) return { kind: 'open', note: verdict.note, polls: poll + 1 };
-        if (verdict.note !== args.lastNote || Date.now() - startedMs >= args.maxMs) return { kind: 'waiting', note: verdict.note, waitingFor: verdict.waitingFor, polls: poll + 1 };
+        if (verdict.open) return { kind: 'open', note: verdict.note };
+        if (verdict.note !== args.lastNote || Date.now() - startedMs >= args.maxMs) return { kind: 'waiting', note: verdict.note, waitingFor: verdict.waitingFor };
         await context.sleep(gateActivityPollMs(args.intervalMs));
       }
     },
@@ -269,11 +258,7 @@ export function createActivities(deps: ActivityDeps) {
      * refused connection: the workflow judges the outcome (gate closed, failed check, rollback asked).
      */
     async callWebhook(args: { hook: WebhookTarget; payload: WebhookPayload }): Promise<WebhookOutcome> {
-      try {
-        return await webhooks.call(args);
-      } catch (error) {
-        return { passed: false, status: null, message: `webhook ${args.hook.name} could not be called: ${(error as Error).message}` };
-      }
+      return callHook(args);
     },
 
     async notify(args: { text: string; severity: Severity; channel?: string }): Promise<void> {

@@ -59,18 +59,20 @@ export class Webhooks {
     return hooksOfType(this.run.config.webhooks.hooks, type, this.run.config.strategy);
   }
 
-  /** What a hook is sent (Flagger's payload): the service, the phase, this run's checksum, the hook's metadata. */
-  private hookPayload(hook: HookSpec) {
-    return { name: this.run.config.service.name, namespace: this.run.config.service.namespace, phase: this.run.status.phase, checksum: this.run.checksum, metadata: hook.metadata };
+  /** A hook as the activities call it, with what it is sent (Flagger's payload: the service, the phase, this run's checksum, the hook's metadata). */
+  private webhookCall(hook: HookSpec) {
+    return {
+      hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) },
+      payload: { name: this.run.config.service.name, namespace: this.run.config.service.namespace, phase: this.run.status.phase, checksum: this.run.checksum, metadata: hook.metadata },
+    };
   }
 
   /** Calls hooks side by side; a call that fails outright is an answer too (no status). */
   async callHooks(hooks: HookSpec[]): Promise<HookAnswer[]> {
-    const payloadFor = (hook: HookSpec) => this.hookPayload(hook);
     return Promise.all(
       hooks.map(async (hook) => {
         try {
-          const outcome = await this.run.acts.hooks.callWebhook({ hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) }, payload: payloadFor(hook) });
+          const outcome = await this.run.acts.hooks.callWebhook(this.webhookCall(hook));
           return { hook, outcome };
         } catch (error) {
           return { hook, outcome: { passed: false, status: null, message: failureMessage(error) } };
@@ -88,10 +90,10 @@ export class Webhooks {
   }
 
   /**
-   * A confirm gate (confirm-rollout, confirm-traffic-increase) as a durable wait: poll the hooks,
-   * then wait on a workflow timer that abort and promote cut short. The polls and timers live in the
-   * history, so a worker restart resumes the wait where it was. Rollback hooks are polled meanwhile
-   * once a track is deployed. Returns at once when no hook of the type is configured.
+   * A confirm gate (confirm-rollout, confirm-traffic-increase) as a durable wait that abort and
+   * promote cut short: one heartbeating activity polls the hooks (releases recorded before it poll
+   * one activity and one workflow timer at a time). Rollback hooks are polled meanwhile once a track
+   * is deployed. Returns at once when no hook of the type is configured.
    */
   async gate(type: Exclude<GateType, 'confirm-promotion'>): Promise<StepResult> {
     const hooks = this.hooksOf(type);
@@ -135,7 +137,7 @@ export class Webhooks {
    * stays a few events long. Abort and promote cancel it and act at once.
    */
   private async gateByActivity(type: Exclude<GateType, 'confirm-promotion'>, hooks: HookSpec[], leave: (result: StepResult) => StepResult): Promise<StepResult> {
-    const target = (hook: HookSpec) => ({ hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) }, payload: this.hookPayload(hook) });
+    const calls = (list: HookSpec[]) => list.map((hook) => this.webhookCall(hook));
     let lastNote = '';
     for (;;) {
       if (this.run.steering.abortRequested) return leave({ kind: 'abort' });
@@ -144,8 +146,8 @@ export class Webhooks {
         () =>
           this.gateActs.waitForGate({
             type,
-            hooks: hooks.map(target),
-            rollbackHooks: type === 'confirm-rollout' ? [] : this.hooksOf('rollback').map(target),
+            hooks: calls(hooks),
+            rollbackHooks: type === 'confirm-rollout' ? [] : calls(this.hooksOf('rollback')),
             intervalMs: this.run.intervalMs,
             lastNote,
             maxMs: GATE_WAIT_MAX_MS,

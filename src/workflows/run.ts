@@ -559,7 +559,7 @@ export class ReleaseRun {
    */
   async waitInterval(guarded: readonly GuardCheck[] = []): Promise<'abort' | 'promote' | 'elapsed' | { guard: string }> {
     for (;;) {
-      const watched = guarded.length ? await this.guardedWait(guarded) : (await condition(() => this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused, this.intervalMs)) ? 'steered' : 'elapsed';
+      const watched = guarded.length ? await this.guardedWait(guarded) : await this.steeredWithin(this.intervalMs);
       if (this.steering.abortRequested) return 'abort';
       if (this.steering.promoteRequested) return 'promote';
       if (typeof watched === 'object') return watched;
@@ -575,7 +575,6 @@ export class ReleaseRun {
    */
   private async guardedWait(guarded: readonly GuardCheck[]): Promise<'steered' | 'elapsed' | { guard: string }> {
     const startedMs = Date.now();
-    const steered = () => this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused;
     const first = await unlessSteered(
       () =>
         this.guardActs.guardTrack({
@@ -585,7 +584,7 @@ export class ReleaseRun {
           durationMs: this.intervalMs,
           ...(this.config.metricsServer ? { metricsServer: this.config.metricsServer } : {}),
         }),
-      steered,
+      () => this.steered(),
     );
     if (first === 'steered') return 'steered';
     if ('result' in first) {
@@ -597,8 +596,17 @@ export class ReleaseRun {
     }
     if (isCancellation(first.error)) throw first.error;
     this.record(`The guard stopped (${failureMessage(first.error)}); this interval goes on without it`);
-    const restMs = Math.max(0, this.intervalMs - (Date.now() - startedMs));
-    return (await condition(steered, restMs)) ? 'steered' : 'elapsed';
+    return this.steeredWithin(Math.max(0, this.intervalMs - (Date.now() - startedMs)));
+  }
+
+  /** Whether a person steered (abort, promote or pause): what ends an interval's wait. */
+  private steered(): boolean {
+    return this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused;
+  }
+
+  /** Waits up to `ms` on a timer that steering cuts short. */
+  private async steeredWithin(ms: number): Promise<'steered' | 'elapsed'> {
+    return (await condition(() => this.steered(), ms)) ? 'steered' : 'elapsed';
   }
 
   /**

@@ -31,6 +31,9 @@ export interface HelmDeployerOptions {
  * context, a kubeconfig) means helm could not look, which must not read as "not installed".
  */
 const NOT_FOUND = /release: not found/i;
+/** A `--timeout` value for helm: whole seconds, rounded up. */
+const helmDuration = (ms: number) => `${Math.ceil(ms / 1000)}s`;
+
 /** Margin over helm's own --timeout before the process is killed. */
 const KILL_MARGIN_MS = 30_000;
 
@@ -119,7 +122,7 @@ export class HelmDeployer implements Deployer {
     if (recoverPending) await this.unlockPending(target, release);
     const values = target.valuesFiles.flatMap((file) => ['--values', file]);
     const result = await withValuesFile({ ...target.set, ...extraSet, [target.versionValue]: version }, (setFile) =>
-      this.helm('upgrade', release, ['upgrade', release, target.chart, '--install', '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`, ...values, '--values', setFile], target),
+      this.helm('upgrade', release, ['upgrade', release, target.chart, '--install', '--wait', '--timeout', helmDuration(target.timeoutMs), ...values, '--values', setFile], target),
     );
     if (result.exitCode !== 0) throw result.fail();
     const revision = await this.describe({ target, release });
@@ -141,22 +144,22 @@ export class HelmDeployer implements Deployer {
     }
     const state = (JSON.parse(status.stdout) as { info?: { status?: string } }).info?.status ?? '';
     if (state === 'pending-install') {
-      const removed = await this.helm('uninstall', release, ['uninstall', release, '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`], target);
+      const removed = await this.helm('uninstall', release, ['uninstall', release, '--wait', '--timeout', helmDuration(target.timeoutMs)], target);
       if (removed.exitCode !== 0) throw removed.fail();
     } else if (state === 'pending-upgrade' || state === 'pending-rollback') {
-      const rolledBack = await this.helm('rollback', release, ['rollback', release, '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`], target);
+      const rolledBack = await this.helm('rollback', release, ['rollback', release, '--wait', '--timeout', helmDuration(target.timeoutMs)], target);
       if (rolledBack.exitCode !== 0) throw rolledBack.fail();
     }
   }
 
   async test({ target, release, timeoutMs }: { target: HelmTarget; release: string; timeoutMs: number }) {
-    const result = await this.helm('test', release, ['test', release, '--timeout', `${Math.ceil(timeoutMs / 1000)}s`], target, timeoutMs);
+    const result = await this.helm('test', release, ['test', release, '--timeout', helmDuration(timeoutMs)], target, timeoutMs);
     const output = `${result.stdout}\n${result.stderr}`.trim().slice(-2000);
     return { passed: result.exitCode === 0, output };
   }
 
   async rollback({ target, release, revision }: { target: HelmTarget; release: string; revision: number }) {
-    const result = await this.helm('rollback', release, ['rollback', release, String(revision), '--wait', '--timeout', `${Math.ceil(target.timeoutMs / 1000)}s`], target);
+    const result = await this.helm('rollback', release, ['rollback', release, String(revision), '--wait', '--timeout', helmDuration(target.timeoutMs)], target);
     if (result.exitCode !== 0) throw result.fail();
     const now = await this.describe({ target, release });
     if (!now) throw new HelmCommandError('rollback', release, 'the release is gone after the rollback');
