@@ -268,17 +268,14 @@ export class SteeringMatrix {
             await send(handle, 'resume');
           }
         })();
+        // Judged only once every message has its answer: a release that abandons the held activity
+        // (abort, promote) may end before the activity's latch returns.
+        delivered = delivery;
         // A running local activity holds the workflow task, so the message lands right after it: release the latch first.
-        if (local) {
-          delivered = delivery;
-          await sleep(50);
-        } else if (cell.message === 'pause+resume') {
-          // The pause is in once accepted; the resume comes while the release goes on (and must hold).
-          delivered = delivery;
-          await waitFor(() => sent.length > 0);
-        } else {
-          await delivery;
-        }
+        if (local) await sleep(50);
+        // The pause is in once accepted; the resume comes while the release goes on (and must hold).
+        else if (cell.message === 'pause+resume') await waitFor(() => sent.length > 0);
+        else await delivery;
       },
     }));
     await delivered;
