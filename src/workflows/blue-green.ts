@@ -20,7 +20,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
   /** The instant switch: every request to green in one router call. */
   const switchToGreen = async () => {
     run.record(`Switching all traffic to green (${green}) in one call; blue (${primary}) keeps running ${status.previousVersion ?? 'the previous version'}`);
-    await run.setCanaryWeight(100);
+    await run.traffic.setCanaryWeight(100);
     // Detection after the switch runs from the first failed watch round, not from an earlier held round.
     run.firstFailedCheckMs = null;
   };
@@ -41,7 +41,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     if ((await run.hooks.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
     if (run.abortedBeforeInstall()) return run.abandon(steering.abortReason);
     // Green must not get user traffic before the switch, whatever the router held before.
-    await run.clearCanaryTrack();
+    await run.traffic.clearCanaryTrack();
     run.record(`Installing green ${green} at ${version} beside ${primary} (0% traffic)`);
     installed = true;
     await acts.deploy.installRelease({ target, release: green, version });
@@ -57,18 +57,18 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
     run.setPhase('Progressing');
     // Releases recorded before the checkpoints cleared the canary track here, after the install.
-    if (!run.checkpoints) await run.setCanaryWeight(0);
+    if (!run.checkpoints) await run.traffic.setCanaryWeight(0);
     const preRollout = await run.hooks.preRollout();
     if (preRollout.kind !== 'open') return run.interrupted(preRollout, promoteNow);
 
     let passedRounds = 0;
     for (;;) {
-      const waited = await run.waitInterval();
+      const waited = await run.rounds.waitInterval();
       if (waited === 'abort') return run.rollBack(steering.abortReason, false);
       if (waited === 'promote') return promoteNow();
       const rollbackAsked = await run.hooks.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
-      const verdict = await run.measure(analysisChecks);
+      const verdict = await run.rounds.measure(analysisChecks);
       const decision = decideBlueGreenRound(verdict, { failedChecks: status.failedChecks, passedRounds }, { threshold, iterations });
       status.failedChecks = decision.failedChecks;
       passedRounds = decision.passedRounds;
@@ -85,16 +85,16 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     await switchToGreen();
 
     // Green serves everyone now: the guard watches it between the watch rounds.
-    const guarded = run.guardOn(measured);
+    const guarded = run.rounds.guardOn(measured);
     for (let round = 1; round <= watchRounds; round++) {
-      const waited = await run.waitInterval(guarded);
+      const waited = await run.rounds.waitInterval(guarded);
       // Blue still runs the old version, so abort flips traffic back in one call (rollBack sets 100/0 first).
       if (waited === 'abort') return run.rollBack(steering.abortReason, false);
       if (typeof waited === 'object') return run.rollBack(waited.guard, true);
       if (waited === 'promote') return run.promote('promoted by a person, remaining watch rounds skipped');
       const rollbackAsked = await run.hooks.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
-      const verdict = await run.measure(measured);
+      const verdict = await run.rounds.measure(measured);
       const decision = decideWatchRound(verdict, round, watchRounds);
       if (!verdict.passed) status.failedChecks += 1;
       run.record(`Watch ${round}/${watchRounds} of green at 100%: ${decision.reason}`);

@@ -13,7 +13,7 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
   const schedule = weightSchedule(config.analysis);
   const checks = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
   const promoteNow = () => run.promote('promoted by a person, remaining steps skipped');
-  const guarded = run.guardOn(checks);
+  const guarded = run.rounds.guardOn(checks);
   let installed = false;
   try {
     const current = await acts.deploy.describeRelease({ target, release: primary });
@@ -23,7 +23,7 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
     // promote opens confirm-rollout as well (a person confirmed); the request then skips the steps.
     if ((await run.hooks.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
     if (run.abortedBeforeInstall()) return run.abandon(steering.abortReason);
-    await run.clearCanaryTrack();
+    await run.traffic.clearCanaryTrack();
     run.record(`Installing ${canary} at ${version}`);
     installed = true;
     await acts.deploy.installRelease({ target, release: canary, version });
@@ -45,15 +45,15 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
     if (firstIncrease.kind !== 'open') return run.interrupted(firstIncrease, promoteNow);
     const first = await run.checkpoint();
     if (first.kind !== 'open') return run.interrupted(first, promoteNow);
-    await run.setCanaryWeight(schedule[step]!);
+    await run.traffic.setCanaryWeight(schedule[step]!);
     for (;;) {
-      const waited = await run.waitInterval(guarded);
+      const waited = await run.rounds.waitInterval(guarded);
       if (waited === 'abort') return run.rollBack(steering.abortReason, false);
       if (waited === 'promote') return promoteNow();
       if (typeof waited === 'object') return run.rollBack(waited.guard, true);
       const rollbackAsked = await run.hooks.rollbackRequestedByHook();
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
-      const decision = await run.analyse(checks);
+      const decision = await run.rounds.analyse(checks);
       if (run.promoteWinsOverRound()) return promoteNow();
       if (decision.action === 'rollback') return run.rollBack(decision.reason, true);
       if (decision.action === 'hold') continue;
@@ -69,7 +69,7 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
       if (increase.kind !== 'open') return run.interrupted(increase, promoteNow);
       const next = await run.checkpoint();
       if (next.kind !== 'open') return run.interrupted(next, promoteNow);
-      await run.setCanaryWeight(schedule[step]!);
+      await run.traffic.setCanaryWeight(schedule[step]!);
     }
   } catch (error) {
     if (isCancellation(error)) return run.cancelled(installed);

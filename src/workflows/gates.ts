@@ -23,8 +23,7 @@ export interface WebhookHost {
   setPhase(phase: ReleaseStatus['phase']): void;
   showChecks(checks: RoundVerdict['checks']): void;
   holdWhilePaused(): Promise<void>;
-  waitInterval(): Promise<'abort' | 'promote' | 'elapsed' | { guard: string }>;
-  analyse(checks: CheckQuery[]): Promise<RoundDecision>;
+  readonly rounds: { waitInterval(): Promise<'abort' | 'promote' | 'elapsed' | { guard: string }>; analyse(checks: CheckQuery[]): Promise<RoundDecision> };
   promoteWinsOverRound(): boolean;
 }
 
@@ -184,13 +183,13 @@ export class Webhooks {
       this.run.status.waitingFor = verdict.waitingFor;
       if (verdict.note !== lastNote) this.run.record(verdict.note);
       lastNote = verdict.note;
-      const waited = await this.run.waitInterval();
+      const waited = await this.run.rounds.waitInterval();
       this.run.status.waitingFor = null;
       if (waited === 'abort') return { kind: 'abort' };
       if (waited === 'promote') return { kind: 'promote' };
       const rollback = await this.rollbackRequestedByHook();
       if (rollback) return { kind: 'rollback', reason: rollback, fromAnalysis: false };
-      const decision = await this.run.analyse(checks);
+      const decision = await this.run.rounds.analyse(checks);
       if (this.run.promoteWinsOverRound()) return { kind: 'promote' };
       if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
     }
@@ -216,7 +215,7 @@ export class Webhooks {
       this.run.status.failedChecks = decision.failedChecks;
       this.run.record(`pre-rollout: ${decision.reason}`);
       if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
-      const waited = await this.run.waitInterval();
+      const waited = await this.run.rounds.waitInterval();
       if (waited === 'abort') return { kind: 'abort' };
       if (waited === 'promote') return { kind: 'promote' };
     }

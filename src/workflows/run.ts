@@ -1,35 +1,29 @@
 /*
- * The state and the steps every strategy shares: status, signals, Slack, traffic, rollback,
- * promotion, analysis rounds, and Flagger's webhooks as durable gates. Strategies (canary.ts,
- * blue-green.ts, direct.ts) compose these; every decision comes from `domain/`.
+ * The state and the steps every strategy shares: status, steering checkpoints, Slack, rollback and
+ * promotion, with the step modules beside it: traffic (traffic.ts), analysis rounds (rounds.ts) and
+ * Flagger's webhooks as durable gates (gates.ts). Strategies (canary.ts, blue-green.ts, direct.ts)
+ * compose these; every decision comes from `domain/`.
  */
-import { CancellationScope, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
-  decideRound,
   durationMs,
-  guardChecks,
-  guardRuns,
-  judgeRound,
   localTargetOf,
   trafficSplitOf,
   nextPhase,
   postRolloutNote,
   releaseChecksum,
-  splitWeights,
-  webhookCheck,
-  type CheckQuery,
-  type GuardCheck,
   type Phase,
-  type RoundDecision,
   type RoundVerdict,
 } from './domain';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages';
 import { ReleaseMetrics } from './metrics';
 import { Steering } from './steering';
 import { GATE_ACTIVITY_PATCH, Webhooks } from './gates';
-import { failureMessage, unlessSteered, type HookAnswer, type Interruption, type StepResult } from './steered';
+import { Rounds } from './rounds';
+import { Traffic } from './traffic';
+import { failureMessage, type HookAnswer, type Interruption, type StepResult } from './steered';
 import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
 
 /** Events kept in `status`; the full story stays in the workflow history. */
@@ -69,10 +63,6 @@ export interface RunPatches {
 export function runPatches(): RunPatches {
   return { localWeightChanges: patched(LOCAL_WEIGHT_CHANGES_PATCH), checkpoints: patched(CHECKPOINTS_PATCH), guard: patched(GUARD_PATCH), gateActivity: patched(GATE_ACTIVITY_PATCH) };
 }
-
-/** A rollback's traffic change that keeps failing: people hear of it after 5 minutes, then every 30. */
-const STUCK_ROLLBACK_FIRST_ALERT_MS = 5 * 60_000;
-const STUCK_ROLLBACK_ALERT_EVERY_MS = 30 * 60_000;
 
 /** Retry profiles. Traffic must reach a decided state, so it retries longest; Slack never blocks a release. */
 function activityProfiles(helmTimeoutMs: number, testTimeoutMs: number, hookTimeoutMs: number) {
@@ -132,8 +122,6 @@ export class ReleaseRun {
   readonly helmTimeoutMs: number;
   readonly intervalMs: number;
   readonly acts: ReturnType<typeof activityProfiles>;
-  /** Where weight changes run: a local activity, or (for releases started before that) an activity. */
-  readonly weightChanges: Pick<ReleaseActivities, 'setWeights'>;
   readonly target: HelmTarget;
   readonly split: TrafficSplit;
   readonly primary: string;
@@ -144,11 +132,10 @@ export class ReleaseRun {
   readonly steering: Steering;
   /** Whether this run has the steering checkpoints and the certain rollback (see CHECKPOINTS_PATCH). */
   readonly checkpoints: boolean;
-  /** Whether this run's analysis intervals may be guarded (see GUARD_PATCH). */
-  private readonly guardPatched: boolean;
-  private readonly guardIntervalMs: number;
-  /** The guard's activity: one per analysis interval, heartbeating every poll. */
-  private readonly guardActs: Pick<ReleaseActivities, 'guardTrack'>;
+  /** Traffic between the tracks: steps, the cleared canary track, a rollback's 100/0. */
+  readonly traffic: Traffic;
+  /** The analysis rounds: the (guarded) interval, a round's measurement, the canary's decision. */
+  readonly rounds: Rounds;
   /** Flagger's webhooks: the gates, pre-rollout, rollback hooks. */
   readonly hooks: Webhooks;
   /** The primary as it stood before the release (revision and version), so a failed promotion can put it back. */
@@ -169,17 +156,8 @@ export class ReleaseRun {
     this.helmTimeoutMs = durationMs(config.helm.timeout);
     const hookTimeoutMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
     this.acts = activityProfiles(this.helmTimeoutMs, durationMs(config.webhooks.helmTests.timeout), hookTimeoutMs);
-    this.weightChanges = patches.localWeightChanges ? this.acts.trafficLocal : this.acts.traffic;
     this.checkpoints = patches.checkpoints;
     this.intervalMs = durationMs(config.analysis.interval);
-    this.guardPatched = patches.guard && patches.checkpoints;
-    this.guardIntervalMs = config.analysis.guard ? durationMs(config.analysis.guard.interval) : this.intervalMs;
-    this.guardActs = proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: this.intervalMs + 120_000,
-      // Three polls without a heartbeat mean a lost worker: the retry resumes from the last poll.
-      heartbeatTimeout: Math.max(30_000, 3 * this.guardIntervalMs),
-      retry: { initialInterval: '1s', maximumAttempts: 3 },
-    });
     this.target = {
       namespace: config.service.namespace,
       chart: config.helm.chart ?? '',
@@ -229,6 +207,8 @@ export class ReleaseRun {
       { key: SEARCH_ATTRIBUTES.weight, value: 0 },
     ]);
     this.hooks = new Webhooks(this, patches.gateActivity && patches.checkpoints);
+    this.traffic = new Traffic(this, { weightChanges: patches.localWeightChanges ? this.acts.trafficLocal : this.acts.traffic, untilLanded: this.acts.trafficUntilLanded });
+    this.rounds = new Rounds(this, this.acts.analysis, patches.guard && patches.checkpoints);
     this.metrics.observe(this.status);
   }
 
@@ -299,60 +279,6 @@ export class ReleaseRun {
     return this.finish(outcome, reason);
   }
 
-  /**
-   * Moves traffic. Meanwhile `status.waitingFor` names the change, so a router that keeps failing
-   * (an API server down while the change retries) shows in `status` and `watch` instead of the last step.
-   */
-  private async applyWeights(weights: { primaryWeight: number; canaryWeight: number }, via: Pick<ReleaseActivities, 'setWeights'> = this.weightChanges): Promise<boolean> {
-    const before = this.status.waitingFor;
-    this.status.waitingFor = `weight change to ${this.primary} ${weights.primaryWeight}%, ${this.canary} ${weights.canaryWeight}% (TraefikService ${this.split.namespace}/${this.split.router})`;
-    try {
-      return (await via.setWeights({ split: this.split, weights })).changed;
-    } finally {
-      this.status.waitingFor = before;
-    }
-  }
-
-  /**
-   * A rollback's 100/0, which must land: the usual attempts first, then an activity retried without
-   * limit (capped backoff) while Slack hears of it after 5 minutes and every 30 after that.
-   */
-  private async restorePrimaryTraffic(reason: string): Promise<void> {
-    const weights = { primaryWeight: 100, canaryWeight: 0 };
-    try {
-      await this.applyWeights(weights);
-      return;
-    } catch (error) {
-      if (!this.checkpoints) throw error;
-      this.record(`The weight change to ${this.primary} 100% failed (${failureMessage(error)}); it retries until it lands`);
-    }
-    let landed = false;
-    const alerts = (async () => {
-      let waitMs = STUCK_ROLLBACK_FIRST_ALERT_MS;
-      for (let waitedMs = waitMs; !(await condition(() => landed, waitMs)); waitedMs += waitMs) {
-        await this.notify(
-          `Rollback of ${this.label} is stuck: traffic is not back on ${this.primary} after ${Math.round(waitedMs / 60_000)} min (TraefikService ${this.split.namespace}/${this.split.router}: the weight change keeps retrying). Rolling back because: ${reason}`,
-          'error',
-        );
-        waitMs = STUCK_ROLLBACK_ALERT_EVERY_MS;
-      }
-    })();
-    try {
-      await this.applyWeights(weights, this.acts.trafficUntilLanded);
-    } finally {
-      landed = true;
-    }
-    await alerts;
-  }
-
-  async setCanaryWeight(canaryWeight: number): Promise<void> {
-    const weights = splitWeights(canaryWeight);
-    await this.applyWeights(weights);
-    this.status.canaryWeight = weights.canaryWeight;
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.weight, value: weights.canaryWeight }]);
-    this.record(`Weights: ${this.primary} ${weights.primaryWeight}%, ${this.canary} ${weights.canaryWeight}%`);
-  }
-
   /** An orchestration error that leaves something for a person: Slack alert, outcome `failed` (exit code 4). */
   async failed(reason: string): Promise<ReleaseResult> {
     this.setPhase('Failed');
@@ -382,7 +308,7 @@ export class ReleaseRun {
       const { primary, canary, split, target } = this;
       try {
         // Traffic first: one call puts every request back on the primary, which was never touched.
-        await this.restorePrimaryTraffic(reason);
+        await this.traffic.restorePrimary(reason);
         this.status.canaryWeight = 0;
         this.rollbackMs = Date.now() - decisionMs;
         this.record(`Weights: ${primary} 100%, ${canary} 0%`);
@@ -411,7 +337,7 @@ export class ReleaseRun {
       await this.acts.deploy.installRelease({ target, release: primary, version });
       await this.waitReady(primary);
       this.setPhase('Finalising');
-      await this.setCanaryWeight(0);
+      await this.traffic.setCanaryWeight(0);
       await this.acts.deploy.uninstallRelease({ target, release: canary });
       this.record(`Removed ${canary}`);
     } catch (error) {
@@ -434,7 +360,7 @@ export class ReleaseRun {
       const { primary, canary, target, version } = this;
       const what = `the helm upgrade of ${primary} to ${version} failed during promotion (${upgradeError})`;
       try {
-        await this.applyWeights({ primaryWeight: 0, canaryWeight: 100 });
+        await this.traffic.apply({ primaryWeight: 0, canaryWeight: 100 });
         this.status.canaryWeight = 100;
         this.record(`Weights: ${primary} 0%, ${canary} 100% while ${primary} is put back`);
       } catch (error) {
@@ -450,7 +376,7 @@ export class ReleaseRun {
         return this.failed(`${what}, and helm rollback ${primary} ${before.revision} failed too (${failureMessage(error)}). Traffic is 100% on ${canary} (${version}, passed analysis); ${primary} needs a person: helm history ${primary} -n ${target.namespace}`);
       }
       try {
-        await this.restorePrimaryTraffic(what);
+        await this.traffic.restorePrimary(what);
         this.status.canaryWeight = 0;
         this.record(`Weights: ${primary} 100%, ${canary} 0%`);
       } catch (error) {
@@ -500,18 +426,6 @@ export class ReleaseRun {
   }
 
   /**
-   * Before a canary (green) is installed, the canary track must carry no traffic: a release that
-   * ended failed with traffic split would otherwise send users to the untested install.
-   */
-  async clearCanaryTrack(): Promise<void> {
-    if (!this.checkpoints) return;
-    if (await this.applyWeights({ primaryWeight: 100, canaryWeight: 0 })) {
-      this.record(`The canary track still carried traffic from an earlier release: ${this.primary} 100%, ${this.canary} 0% before the install`);
-    }
-    this.status.canaryWeight = 0;
-  }
-
-  /**
    * The workflow was cancelled (a cancelled drill cancels its release; `temporal workflow cancel`):
    * it rolls back like an abort, or stops if nothing was installed yet.
    */
@@ -544,121 +458,5 @@ export class ReleaseRun {
       this.setPhase(resumePhase);
       this.record('Resumed');
     }
-  }
-
-  /** The guard's checks over a round's checks (none when the guard is off or this run predates it). */
-  guardOn(checks: readonly CheckQuery[]): GuardCheck[] {
-    if (!this.guardPatched) return [];
-    const guarded = guardChecks(this.config.analysis.guard, checks);
-    return guardRuns(this.config.analysis.guard, this.intervalMs, this.guardIntervalMs, guarded) ? guarded : [];
-  }
-
-  /**
-   * Waits one analysis interval; a pause restarts it after resume so every round sees a full window.
-   * With `guarded` checks, the guard polls them meanwhile and a breach ends the wait at once.
-   */
-  async waitInterval(guarded: readonly GuardCheck[] = []): Promise<'abort' | 'promote' | 'elapsed' | { guard: string }> {
-    for (;;) {
-      const watched = guarded.length ? await this.guardedWait(guarded) : await this.steeredWithin(this.intervalMs);
-      if (this.steering.abortRequested) return 'abort';
-      if (this.steering.promoteRequested) return 'promote';
-      if (typeof watched === 'object') return watched;
-      if (watched === 'elapsed') return 'elapsed';
-      await this.holdWhilePaused();
-    }
-  }
-
-  /**
-   * One analysis interval watched by the guard activity. Steering cancels it (the wait ends at
-   * once, the activity hears of it at its next heartbeat); a guard that fails for good leaves the
-   * rest of the interval to a timer and the round goes on as without it.
-   */
-  private async guardedWait(guarded: readonly GuardCheck[]): Promise<'steered' | 'elapsed' | { guard: string }> {
-    const startedMs = Date.now();
-    const first = await unlessSteered(
-      () =>
-        this.guardActs.guardTrack({
-          checks: [...guarded],
-          pollMs: this.guardIntervalMs,
-          consecutive: this.config.analysis.guard!.consecutive,
-          durationMs: this.intervalMs,
-          ...(this.config.metricsServer ? { metricsServer: this.config.metricsServer } : {}),
-        }),
-      () => this.steered(),
-    );
-    if (first === 'steered') return 'steered';
-    if ('result' in first) {
-      if (!first.result.breach) return 'elapsed';
-      this.record(`The guard saw the canary plainly broken between rounds: ${first.result.breach}`);
-      const since = first.result.firstBreachMs;
-      if (since !== undefined && (this.firstFailedCheckMs === null || since < this.firstFailedCheckMs)) this.firstFailedCheckMs = since;
-      return { guard: first.result.breach };
-    }
-    if (isCancellation(first.error)) throw first.error;
-    this.record(`The guard stopped (${failureMessage(first.error)}); this interval goes on without it`);
-    return this.steeredWithin(Math.max(0, this.intervalMs - (Date.now() - startedMs)));
-  }
-
-  /** Whether a person steered (abort, promote or pause): what ends an interval's wait. */
-  private steered(): boolean {
-    return this.steering.abortRequested || this.steering.promoteRequested || this.steering.paused;
-  }
-
-  /** Waits up to `ms` on a timer that steering cuts short. */
-  private async steeredWithin(ms: number): Promise<'steered' | 'elapsed'> {
-    return (await condition(() => this.steered(), ms)) ? 'steered' : 'elapsed';
-  }
-
-  /**
-   * One measurement of the track under analysis: the rollout webhooks first (Flagger: a failing one
-   * is a failed check and the metrics are not queried that round), then the metric checks.
-   */
-  async measure(checks: CheckQuery[]): Promise<RoundVerdict> {
-    this.status.iteration += 1;
-    const rolloutHooks = this.hooks.hooksOf('rollout');
-    let verdict: RoundVerdict;
-    if (!rolloutHooks.length) {
-      verdict = await this.metricRound(checks);
-    } else {
-      const hookChecks = (await this.hooks.callHooks(rolloutHooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
-      if (hookChecks.every((check) => check.passed)) {
-        const metrics = await this.metricRound(checks);
-        verdict = { passed: metrics.passed, checks: [...hookChecks, ...metrics.checks] };
-      } else {
-        verdict = { passed: false, checks: hookChecks };
-      }
-    }
-    this.showChecks(verdict.checks);
-    if (!verdict.passed && this.firstFailedCheckMs === null) this.firstFailedCheckMs = Date.now();
-    return verdict;
-  }
-
-  /**
-   * The metric checks of one round. Whatever goes wrong inside it (an activity that failed for good,
-   * an answer the judge cannot read) is a failed check named `analysis error` that counts toward the
-   * threshold, never the release's reason.
-   */
-  private async metricRound(checks: CheckQuery[]): Promise<RoundVerdict> {
-    if (!this.checkpoints) return judgeRound(await this.queryChecks(checks));
-    try {
-      return judgeRound(await this.queryChecks(checks));
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      const reason = `analysis error: ${failureMessage(error)}`;
-      return { passed: false, checks: [{ name: 'analysis error', value: null, threshold: 0, passed: false, reason }] };
-    }
-  }
-
-  private queryChecks(checks: CheckQuery[]) {
-    return this.acts.analysis.queryChecks({ checks, ...(this.config.metricsServer ? { metricsServer: this.config.metricsServer } : {}) });
-  }
-
-  /** A canary analysis round: Flagger's failed-check threshold decides. */
-  async analyse(checks: CheckQuery[]): Promise<RoundDecision> {
-    const verdict = await this.measure(checks);
-    const decision = decideRound(verdict, this.status.failedChecks, this.config.analysis.threshold);
-    this.status.failedChecks = decision.failedChecks;
-    this.record(`Analysis ${this.status.iteration} at ${this.status.canaryWeight}%: ${decision.reason}`);
-    return decision;
   }
 }
