@@ -39,4 +39,28 @@ module.exports = tseslint.config(
       ],
     },
   },
+  {
+    // The pure domain: decisions that every layer may use, so it uses none of them (types included).
+    files: ['src/workflows/domain/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['../*', '../**', '@temporalio/*', ...workflowForbidden], message: 'src/workflows/domain imports nothing from outside itself: move what it needs into the domain (and re-export it from where it was).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI talks to Temporal; it never loads the worker (bin/docutag-release.js hands it the `worker` command).
+    files: ['src/client/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/worker/*', '**/worker', '@temporalio/worker'], message: 'src/client does not import src/worker: share code through src/temporal, src/config or src/workflows.' }] },
+      ],
+    },
+  },
 );

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { DrillResult } from '../workflows/drill';
+import type { DrillResult } from '../workflows/types';
 import type { Notifier, TrafficSplit } from './ports';
 
 /** Lists the services a traffic split sends traffic to (TraefikService: its weighted services). */

@@ -3,7 +3,10 @@
  * and dry runs use the in-memory ones. Every method takes one object and is safe to retry.
  */
 import type { MetricOutcome } from '../workflows/domain/analysis';
+import type { LocalTrack, TrafficSplit } from '../workflows/domain/target';
 import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
+
+export type { LocalTrack, TrafficSplit };
 
 export type { WebhookOutcome, WebhookPayload };
 
@@ -20,20 +23,6 @@ export interface HelmTarget {
   kubeContext?: string;
   /** Target `local` only: how a track runs as a local process (the config's `local:` block) and the split that routes to it. */
   local?: LocalTrack;
-}
-
-/**
- * One track of a service on target `local`: a shell `command` started per release revision with
- * `PORT`, `VERSION` and the set values in its environment, answering 200 on `healthPath` once it
- * serves; `testCommand` is its `helm test` (env TARGET_URL). `split` is the service's traffic split:
- * the local stack creates its route (at 100/0) before the service's first release, since a direct
- * release never sets weights.
- */
-export interface LocalTrack {
-  command: string;
-  healthPath: string;
-  testCommand?: string;
-  split?: TrafficSplit;
 }
 
 /** A Helm release as it stands: its revision number and the version value it runs. */
@@ -95,16 +84,6 @@ export interface ReadinessChecker {
 export interface TrafficWeights {
   primaryWeight: number;
   canaryWeight: number;
-}
-
-export interface TrafficSplit {
-  namespace: string;
-  /** The TraefikService (or equivalent) that holds the weights. */
-  router: string;
-  primaryService: string;
-  canaryService: string;
-  /** The kube context holding the router: the release's helm.kubeContext (the worker's current context when absent). */
-  kubeContext?: string;
 }
 
 /** Moves traffic between the primary and canary tracks. Setting the weights it already has is a no-op. */

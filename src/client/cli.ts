@@ -1,14 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CODES } from '../workflows/types';
-import { registerCommands } from './commands/register';
+import { registerCommands, type WorkerRunner } from './commands/register';
 import { reportError } from './errors';
 import { processIO, type CliIO } from './output';
 
 /**
  * Runs the CLI on `argv` (without node and script) and returns the exit code. Thin: it wires the
- * commands, each in its own file, and sends every error to one sink.
+ * commands, each in its own file, and sends every error to one sink. `runWorker` is the `worker`
+ * command, given by the entry point (bin/docutag-release.js).
  */
-export async function runCli(argv: string[], io: CliIO = processIO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runCli(argv: string[], io: CliIO = processIO, env: NodeJS.ProcessEnv = process.env, runWorker?: WorkerRunner): Promise<number> {
   let exitCode = 0;
   let json = false;
   const program = new Command('docutag-release')
@@ -21,7 +22,7 @@ export async function runCli(argv: string[], io: CliIO = processIO, env: NodeJS.
     json = !!options?.json;
     exitCode = await action(...args);
   };
-  registerCommands(program, run, io, env);
+  registerCommands(program, run, io, env, runWorker);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -32,8 +33,4 @@ export async function runCli(argv: string[], io: CliIO = processIO, env: NodeJS.
     return reportError(error, io, json);
   }
   return exitCode;
-}
-
-if (require.main === module) {
-  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -1,5 +1,5 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { temporalSettings } from '../worker/connection';
+import { temporalSettings } from '../temporal/connection';
 import { CliError } from './errors';
 import { EXIT_CODES } from '../workflows/types';
 

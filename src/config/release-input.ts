@@ -1,7 +1,14 @@
-import type { ReleaseInput } from '../workflows/types';
 import { ConfigError, type ConfigIssue } from './errors';
 import { parseConfig } from './load';
-import { RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN } from './schema';
+import { RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN, type ReleaseConfig } from './schema';
+
+/** Input of the `release` workflow. Holds no secret: it is shown in the Web UI. */
+export interface ReleaseInput {
+  config: ReleaseConfig;
+  version: string;
+  /** Who started it (CLI user), for the record. */
+  requestedBy?: string;
+}
 
 /** What the worker found in a release workflow's input: every bad field, or the input as the schema resolves it. */
 export type ReleaseInputCheck = { issues: ConfigIssue[]; input?: undefined } | { issues: []; input: ReleaseInput };

@@ -36,8 +36,7 @@ const kubernetesName = z
 export const RELEASE_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
 export const RELEASE_VERSION_HINT = 'use letters, digits, ".", "-", "_" or "+", starting with a letter or digit (e.g. 1.1.0)';
 
-export const STRATEGIES = { canary: 'canary', blueGreen: 'blueGreen', direct: 'direct' } as const;
-export type Strategy = (typeof STRATEGIES)[keyof typeof STRATEGIES];
+export { STRATEGIES, type Strategy } from '../workflows/domain/strategy';
 
 /** Accepts `blue-green` as written on the CLI and in Flagger-style values. */
 export const strategySchema = z.preprocess(

@@ -1,13 +1,21 @@
-import { createWorkerAdapters } from '../../worker/adapters';
-import { readWorkerEnv } from '../../worker/environment';
-import { createRedactingLogger } from '../../worker/logging';
-import { createRedactor } from '../../worker/redaction';
-import { installWorkerRuntime } from '../../worker/metrics';
-import { createReleaseWorker } from '../../worker/worker';
-import type { CliIO } from '../output';
+import { createWorkerAdapters } from './adapters';
+import { readWorkerEnv } from './environment';
+import { createRedactingLogger } from './logging';
+import { createRedactor } from './redaction';
+import { installWorkerRuntime } from './metrics';
+import { createReleaseWorker } from './worker';
 
-/** `worker`: runs workflows and activities until SIGINT/SIGTERM, then drains. */
-export async function workerCommand(io: CliIO, env: NodeJS.ProcessEnv): Promise<number> {
+/** Where the worker's lines go: the CLI's output. */
+export interface WorkerIO {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/**
+ * `docutag-release worker`: runs workflows and activities until SIGINT/SIGTERM, then drains. The
+ * entry point (bin/docutag-release.js) hands it to the CLI, so the CLI itself never loads the worker.
+ */
+export async function runWorker(io: WorkerIO, env: NodeJS.ProcessEnv): Promise<number> {
   const workerEnv = readWorkerEnv(env);
   // Worker logs never carry the webhook URL, the Prometheus token, the Temporal API key or the kube token, whatever prints them.
   const redact = createRedactor(workerEnv);

@@ -1,32 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
 import { createActivities, type ActivityDeps } from '../activities';
 import { createMigrationActivities, type TrafficInspector } from '../activities/migration';
 import { TASK_QUEUE } from '../workflows/messages';
 import { durationMs } from '../workflows/domain/duration';
-import { temporalSettings } from './connection';
+import { temporalSettings } from '../temporal/connection';
+import { ensureSearchAttributes } from '../temporal/search-attributes';
 import { readWorkerEnv } from './environment';
 import { TolerantPayloadCodec } from './payload-codec';
 import { createRedactor, redactActivities } from './redaction';
-
-/** The search attributes DESIGN.md lists, with their types. */
-export const REQUIRED_SEARCH_ATTRIBUTES = {
-  ReleaseService: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  ReleaseVersion: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  ReleaseStrategy: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  ReleasePhase: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  ReleaseWeight: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-} as const;
-
-/** Registers the search attributes that are missing (the dev server ignores --search-attribute on an existing DB). */
-export async function ensureSearchAttributes(connection: Pick<Connection, "operatorService">, namespace: string): Promise<string[]> {
-  const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set(Object.keys(existing.customAttributes ?? {}));
-  const missing = Object.fromEntries(Object.entries(REQUIRED_SEARCH_ATTRIBUTES).filter(([name]) => !known.has(name)));
-  if (Object.keys(missing).length) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
-  return Object.keys(missing);
-}
 
 export interface CreateReleaseWorkerOptions {
   deps: ActivityDeps;

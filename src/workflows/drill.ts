@@ -1,36 +1,11 @@
 import { ApplicationFailure, executeChild, log, ParentClosePolicy, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { admittedConfig, CHECK_CONFIG_PATCH } from './admission';
 import type { ReleaseActivities } from '../activities';
-import { durationMs, judgeRound, localTargetOf, metricChecks, type CheckResult } from './domain';
+import { durationMs, judgeRound, localTargetOf, metricChecks } from './domain';
 import { judgeDrill } from './domain/drill';
 import { SEARCH_ATTRIBUTES } from './messages';
 import { release } from './release';
-import { releaseWorkflowId, type ReleaseInput, type ReleaseResult } from './types';
-
-/** Input of `rollbackDrill`: the pilot service's config (with its `drill` block). No secrets. */
-export interface DrillInput {
-  config: ReleaseInput['config'];
-  /** `schedule` when started by the Temporal Schedule, `manual` for `drill run`. */
-  trigger?: 'schedule' | 'manual';
-}
-
-/** The drill's result, kept by Temporal and listed by `drill list`. Times in ms. */
-export interface DrillResult {
-  passed: boolean;
-  skipped: boolean;
-  reason: string;
-  service: string;
-  strategy: string;
-  drillVersion: string;
-  releaseWorkflowId: string;
-  releaseOutcome: ReleaseResult['outcome'] | null;
-  detectionMs: number | null;
-  restoreMs: number | null;
-  maxRestoreMs: number;
-  primaryChecks: CheckResult[];
-  startedAt: string;
-  finishedAt: string;
-}
+import { releaseWorkflowId, type DrillInput, type DrillResult, type ReleaseResult } from './types';
 
 const acts = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumAttempts: 3 } });
 const notifyActs = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 2 } });

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { ReleaseStatus } from './types';
+import type { ReleaseReport, ReleaseStatus } from './types';
 
 /** Who steers and why: recorded in the status and the history (never a secret). */
 export interface SteeringRequest {
@@ -33,3 +33,8 @@ export const SEARCH_ATTRIBUTES = {
   phase: defineSearchAttributeKey('ReleasePhase', SearchAttributeType.KEYWORD),
   weight: defineSearchAttributeKey('ReleaseWeight', SearchAttributeType.INT),
 } as const;
+
+/** To a service's migration workflow: verify the checklist now. Releases send it with their report when they end, so phase 1 counts them at once. */
+export const recheckSignal = defineSignal<[{ release?: ReleaseReport }?]>('recheck');
+
+export const migrationWorkflowId = (namespace: string, service: string) => `migration-${namespace}-${service}`;

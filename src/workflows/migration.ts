@@ -3,7 +3,6 @@ import {
   condition,
   continueAsNew,
   defineQuery,
-  defineSignal,
   defineUpdate,
   patched,
   proxyActivities,
@@ -25,7 +24,8 @@ import {
   type ChecklistItem,
   type MigrationPhase,
 } from './domain/migration';
-import type { ReleaseInput } from './types';
+import { recheckSignal } from './messages';
+import type { ReleaseInput, ReleaseReport } from './types';
 import { admittedConfig, CHECK_CONFIG_PATCH } from './admission';
 
 /** One phase change, with who approved it and why (forced approvals say what was not passed). */
@@ -50,14 +50,6 @@ export interface MigrationState {
   run: number;
   /** Releases that reported their end (newest last, bounded), counted with what visibility shows. */
   reported: ReleaseReport[];
-}
-
-/** What a release tells the migration workflow of its service when it ends. */
-export interface ReleaseReport {
-  runId: string;
-  strategy: Strategy;
-  outcome: 'promoted' | 'rolledBack' | 'failed';
-  startedAt: string;
 }
 
 /** Reports kept in the state: enough for any `directReleasesToPass`, small across continue-as-new. */
@@ -91,10 +83,6 @@ export interface ApprovalResult {
 
 export const migrationStatusQuery = defineQuery<MigrationStatus>('migrationStatus');
 export const approveUpdate = defineUpdate<ApprovalResult, [ApprovalRequest]>('approve');
-/** Verify the checklist now. Releases send it with their report when they end, so phase 1 counts them at once. */
-export const recheckSignal = defineSignal<[{ release?: ReleaseReport }?]>('recheck');
-
-export const migrationWorkflowId = (namespace: string, service: string) => `migration-${namespace}-${service}`;
 
 const checks = proxyActivities<MigrationActivities & Pick<ReleaseActivities, 'queryChecks'>>({
   startToCloseTimeout: '1m',

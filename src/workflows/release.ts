@@ -5,8 +5,7 @@ import { runBlueGreen } from './blue-green';
 import { runCanary } from './canary';
 import { inapplicableHooksNote } from './domain';
 import { runDirect } from './direct';
-import { statusQuery } from './messages';
-import { migrationWorkflowId, recheckSignal } from './migration';
+import { migrationWorkflowId, recheckSignal, statusQuery } from './messages';
 import { ReleaseRun, runPatches, type RunPatches } from './run';
 import type { ReleaseInput, ReleaseResult, ReleaseStatus } from './types';
 

@@ -1,13 +1,9 @@
+import type { ReleaseInput } from '../config/release-input';
 import type { ReleaseConfig, Strategy } from '../config/schema';
 import type { CheckResult, Phase } from './domain';
 
-/** Input of the `release` workflow. Holds no secret: it is shown in the Web UI. */
-export interface ReleaseInput {
-  config: ReleaseConfig;
-  version: string;
-  /** Who started it (CLI user), for the record. */
-  requestedBy?: string;
-}
+/** Input of the `release` workflow (config/release-input.ts, which checks it). */
+export type { ReleaseInput };
 
 export interface ReleaseEvent {
   /** ISO time. */
@@ -82,4 +78,37 @@ export function exitCodeFor(outcome: Outcome): number {
 
 export function releaseWorkflowId(namespace: string, service: string): string {
   return `release-${namespace}-${service}`;
+}
+
+/** Input of `rollbackDrill`: the pilot service's config (with its `drill` block). No secrets. */
+export interface DrillInput {
+  config: ReleaseConfig;
+  /** `schedule` when started by the Temporal Schedule, `manual` for `drill run`. */
+  trigger?: 'schedule' | 'manual';
+}
+
+/** The drill's result, kept by Temporal and listed by `drill list`. Times in ms. */
+export interface DrillResult {
+  passed: boolean;
+  skipped: boolean;
+  reason: string;
+  service: string;
+  strategy: string;
+  drillVersion: string;
+  releaseWorkflowId: string;
+  releaseOutcome: ReleaseResult['outcome'] | null;
+  detectionMs: number | null;
+  restoreMs: number | null;
+  maxRestoreMs: number;
+  primaryChecks: CheckResult[];
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** What a release tells the migration workflow of its service when it ends. */
+export interface ReleaseReport {
+  runId: string;
+  strategy: Strategy;
+  outcome: 'promoted' | 'rolledBack' | 'failed';
+  startedAt: string;
 }

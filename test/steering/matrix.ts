@@ -14,7 +14,7 @@ import { ImmediateReadiness, InMemoryDeployer, InMemoryTrafficRouter, LogNotifie
 import { parseConfig, type ConfigInput, type ReleaseConfig } from '../../src/config';
 import { createReleaseWorker } from '../../src/worker/worker';
 import { releaseWorkflowId, type ReleaseResult } from '../../src/workflows/types';
-import type { DrillResult } from '../../src/workflows/drill';
+import type { DrillResult } from '../../src/workflows/types';
 import { testAddress, workflowBundle } from '../support/harness';
 
 /** `guardedCanary`: a canary whose analysis intervals are watched by the guard (one guardTrack activity each). */

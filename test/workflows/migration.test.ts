@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfigFile } from '../../src/config';
-import { TASK_QUEUE } from '../../src/workflows/messages';
-import { migrationStatusQuery, recheckSignal, type MigrationInput, type MigrationStatus } from '../../src/workflows/migration';
+import { recheckSignal, TASK_QUEUE } from '../../src/workflows/messages';
+import { migrationStatusQuery, type MigrationInput, type MigrationStatus } from '../../src/workflows/migration';
 import { runCliCaptured } from '../support/cli';
 import { eventually, ReleaseHarness } from '../support/harness';
 

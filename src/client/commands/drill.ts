@@ -1,6 +1,6 @@
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import { loadConfigFile, strategySchema, type ReleaseConfig } from '../../config';
-import type { DrillInput, DrillResult } from '../../workflows/drill';
+import type { DrillInput, DrillResult } from '../../workflows/types';
 import { formatMs } from '../../workflows/domain/duration';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../../workflows/messages';
 import { EXIT_CODES } from '../../workflows/types';

@@ -6,12 +6,16 @@ import { listCommand, statusCommand, watchCommand } from './observe';
 import { startCommand } from './start';
 import { steerCommand, type SteeringSignal } from './steer';
 import { validateCommand } from './validate';
-import { workerCommand } from './worker';
+import { CliError } from '../errors';
+import { EXIT_CODES } from '../../workflows/types';
 
 type Runner = (action: (...args: any[]) => Promise<number> | number) => (...args: any[]) => Promise<void>;
 
+/** Runs the worker (src/worker/main.ts): given by the entry point, so the CLI never loads the worker itself. */
+export type WorkerRunner = (io: CliIO, env: NodeJS.ProcessEnv) => Promise<number>;
+
 /** Registers every command on the program. */
-export function registerCommands(program: Command, run: Runner, io: CliIO, env: NodeJS.ProcessEnv): void {
+export function registerCommands(program: Command, run: Runner, io: CliIO, env: NodeJS.ProcessEnv, runWorker?: WorkerRunner): void {
   program
     .command('validate')
     .description('check a release config without starting anything (exit 0, or 2 with every bad field)')
@@ -122,5 +126,10 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
   program
     .command('worker')
     .description('run the worker (env: TEMPORAL_ADDRESS, PROMETHEUS_URL, SLACK_WEBHOOK_URL, HELM_BIN, KUBECONFIG)')
-    .action(run(() => workerCommand(io, env)));
+    .action(
+      run(() => {
+        if (!runWorker) throw new CliError('this CLI was started without its worker: run bin/docutag-release.js worker (npm run worker)', EXIT_CODES.badInput);
+        return runWorker(io, env);
+      }),
+    );
 }

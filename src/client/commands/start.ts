@@ -4,7 +4,7 @@ import { loadConfigFile, RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN, strategy
 import { SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE } from '../../workflows/messages';
 import { EXIT_CODES, releaseWorkflowId, type ReleaseInput } from '../../workflows/types';
 import type { release } from '../../workflows/release';
-import { ensureSearchAttributes } from '../../worker/worker';
+import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { CliError } from '../errors';
 import { strategyFromMigration } from './migrate';
 import { checkMetricsServer } from './validate';

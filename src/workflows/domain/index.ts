@@ -3,6 +3,7 @@ export * from './blue-green';
 export * from './direct';
 export * from './duration';
 export * from './phases';
+export * from './strategy';
 export * from './queries';
 export * from './target';
 export * from './webhooks';

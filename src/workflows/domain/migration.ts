@@ -1,4 +1,4 @@
-import type { Strategy } from '../../config/schema';
+import type { Strategy } from './strategy';
 
 /** DocuTag's path from the deploy script to progressive delivery, per service. */
 export const MIGRATION_PHASES = {

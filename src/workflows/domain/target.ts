@@ -2,15 +2,46 @@
  * What the activities get to know about where a service runs, from its config. Pure: the workflows
  * (release, drill) build their HelmTarget with it.
  */
-import type { LocalTrack, TrafficSplit } from '../../activities/ports';
-import type { ReleaseConfig } from '../../config/schema';
+/**
+ * One track of a service on target `local`: a shell `command` started per release revision with
+ * `PORT`, `VERSION` and the set values in its environment, answering 200 on `healthPath` once it
+ * serves; `testCommand` is its `helm test` (env TARGET_URL). `split` is the service's traffic split:
+ * the local stack creates its route (at 100/0) before the service's first release, since a direct
+ * release never sets weights.
+ */
+export interface LocalTrack {
+  command: string;
+  healthPath: string;
+  testCommand?: string;
+  split?: TrafficSplit;
+}
+
+/** Which two services of a namespace a TraefikService splits between. */
+export interface TrafficSplit {
+  namespace: string;
+  /** The TraefikService (or equivalent) that holds the weights. */
+  router: string;
+  primaryService: string;
+  canaryService: string;
+  /** The kube context holding the router: the release's helm.kubeContext (the worker's current context when absent). */
+  kubeContext?: string;
+}
+
+/** What of a release config says where its service runs (ReleaseConfig has it all). */
+export interface ServicePlacement {
+  target: 'kubernetes' | 'local';
+  local?: { command: string; healthPath: string; testCommand?: string };
+  service: { namespace: string };
+  traffic: { traefikService: string; primaryService: string; canaryService: string };
+  helm?: { kubeContext?: string };
+}
 
 /**
  * The HelmTarget's `local` block on target `local`: the config's `local:` (command, healthPath,
  * testCommand) and the service's traffic split, so the local stack can route to a service whose
  * releases never set weights (direct). Nothing on target `kubernetes`: its targets stay as they were.
  */
-export function localTargetOf(config: Pick<ReleaseConfig, 'target' | 'local' | 'service' | 'traffic'>): { local?: LocalTrack } {
+export function localTargetOf(config: ServicePlacement): { local?: LocalTrack } {
   if (config.target !== 'local' || !config.local) return {};
   const { command, healthPath, testCommand } = config.local;
   return {
@@ -24,7 +55,7 @@ export function localTargetOf(config: Pick<ReleaseConfig, 'target' | 'local' | '
 }
 
 /** The service's traffic split, in the kube context its helm releases live in (one context for everything a release touches). */
-export function trafficSplitOf(config: Pick<ReleaseConfig, 'service' | 'traffic'> & { helm?: Pick<ReleaseConfig['helm'], 'kubeContext'> }): TrafficSplit {
+export function trafficSplitOf(config: Pick<ServicePlacement, 'service' | 'traffic' | 'helm'>): TrafficSplit {
   return {
     namespace: config.service.namespace,
     router: config.traffic.traefikService,
