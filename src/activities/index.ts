@@ -2,11 +2,11 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckQuery } from '../workflows/domain/queries';
 import { judgeGuardPoll, type GuardCheck, type GuardStreaks } from '../workflows/domain/guard';
-import { normaliseOutcome, type MetricOutcome, type MetricReading } from '../workflows/domain/analysis';
+import { judgeRound, normaliseOutcome, type CheckResult, type MetricOutcome, type MetricReading, type RoundVerdict } from '../workflows/domain/analysis';
 import axios from 'axios';
 import type { ConfigIssue } from '../config/errors';
 import { checkConfigInput, checkReleaseInput, type ReleaseInputCheck, type WorkerRefusals } from '../config/release-input';
-import { gateActivityPollMs, gateVerdict, rollbackHookVerdict, type GateType, type WebhookOutcome, type WebhookPayload } from '../workflows/domain/webhooks';
+import { gateActivityPollMs, gateVerdict, rollbackHookVerdict, webhookCheck, type GateType, type WebhookOutcome, type WebhookPayload } from '../workflows/domain/webhooks';
 import { HttpWebhookCaller } from './adapters/http-webhook-caller';
 import type {
   Deployer,
@@ -63,6 +63,20 @@ interface GuardProgress {
 /** How a gate's wait ended: open, a rollback asked by a hook, or still closed (a new answer, or the wait's time is up). */
 export type GateWaitResult = { kind: 'open'; note: string } | { kind: 'rollback'; reason: string } | { kind: 'waiting'; note: string; waitingFor: string };
 
+/**
+ * How a confirm-promotion wait ended, with the analysis rounds that passed meanwhile (`passedRounds`,
+ * the latest one's `checks`): the gate opened, a rollback hook fired, the gate's answer changed or
+ * the wait's share of rounds or time is up (`waiting`), or a round did not pass (the workflow judges it).
+ */
+export type PromotionWaitResult = { passedRounds: number; checks: CheckResult[] | null } & (
+  | { kind: 'open'; note: string }
+  | { kind: 'rollback'; reason: string }
+  | { kind: 'waiting'; note: string; waitingFor: string }
+  | { kind: 'failedRound'; verdict: RoundVerdict }
+);
+
+type HookCall = { hook: WebhookTarget; payload: WebhookPayload };
+
 /** Failure types the workflow branches on (`failure.type`). */
 export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady', metricsServer: 'MetricsServerRefused' } as const;
 
@@ -91,13 +105,15 @@ async function asFailure<T>(type: string, action: () => Promise<T>): Promise<T> 
 export function createActivities(deps: ActivityDeps) {
   const webhooks = deps.webhooks ?? new HttpWebhookCaller(axios.create());
   /** One webhook call; a refused connection or a timeout is an answer too (no status), never a throw. */
-  const callHook = async (args: { hook: WebhookTarget; payload: WebhookPayload }): Promise<WebhookOutcome> => {
+  const callHook = async (args: HookCall): Promise<WebhookOutcome> => {
     try {
       return await webhooks.call(args);
     } catch (error) {
       return { passed: false, status: null, message: `webhook ${args.hook.name} could not be called: ${(error as Error).message}` };
     }
   };
+  /** Hooks called side by side, each answer with its hook. */
+  const call = (hooks: HookCall[]) => Promise.all(hooks.map(async (each) => ({ hook: each.hook, outcome: await callHook(each) })));
   /** One query's answer as an outcome: a provider that throws or breaks its contract is a reading too. */
   const outcomeOf = async (metrics: MetricsProvider, query: string): Promise<MetricOutcome> => {
     try {
@@ -231,15 +247,14 @@ export function createActivities(deps: ActivityDeps) {
     async waitForGate(args: {
       type: Exclude<GateType, 'confirm-promotion'>;
       /** The gate's hooks, each with the payload it gets (Flagger's, with the hook's metadata). */
-      hooks: Array<{ hook: WebhookTarget; payload: WebhookPayload }>;
-      rollbackHooks: Array<{ hook: WebhookTarget; payload: WebhookPayload }>;
+      hooks: HookCall[];
+      rollbackHooks: HookCall[];
       intervalMs: number;
       lastNote: string;
       maxMs: number;
     }): Promise<GateWaitResult> {
       const context = Context.current();
       const startedMs = Date.now();
-      const call = (hooks: Array<{ hook: WebhookTarget; payload: WebhookPayload }>) => Promise.all(hooks.map(async (each) => ({ hook: each.hook, outcome: await callHook(each) })));
       for (let poll = 0; ; poll++) {
         if (args.rollbackHooks.length) {
           const rollback = rollbackHookVerdict(await call(args.rollbackHooks));
@@ -250,6 +265,63 @@ export function createActivities(deps: ActivityDeps) {
         if (verdict.open) return { kind: 'open', note: verdict.note };
         if (verdict.note !== args.lastNote || Date.now() - startedMs >= args.maxMs) return { kind: 'waiting', note: verdict.note, waitingFor: verdict.waitingFor };
         await context.sleep(gateActivityPollMs(args.intervalMs));
+      }
+    },
+
+    /**
+     * Flagger's confirm-promotion in one activity: the gate's hooks are called, then every analysis
+     * interval the rollback hooks and one analysis round (the rollout hooks, then the metric checks),
+     * as the workflow would. Returns when the gate opens, a rollback hook fires, a round does not pass,
+     * the gate's answer changes from `lastNote`, or after `maxRounds` passed rounds or `maxMs`, so the
+     * status stays fresh and a wait of days costs a few events per `maxMs`, not per round.
+     */
+    async waitForPromotion(args: {
+      hooks: HookCall[];
+      rollbackHooks: HookCall[];
+      rolloutHooks: HookCall[];
+      checks: CheckQuery[];
+      metricsServer?: string;
+      intervalMs: number;
+      lastNote: string;
+      maxRounds: number;
+      maxMs: number;
+    }): Promise<PromotionWaitResult> {
+      const context = Context.current();
+      const startedMs = Date.now();
+      let passedRounds = 0;
+      let checks: CheckResult[] | null = null;
+      // A round as the workflow measures it; whatever goes wrong inside it is a failed check named `analysis error`.
+      const round = async (): Promise<RoundVerdict> => {
+        const hookChecks = (await call(args.rolloutHooks)).map(({ hook, outcome }) => webhookCheck(hook, outcome));
+        if (!hookChecks.every((check) => check.passed)) return { passed: false, checks: hookChecks };
+        context.heartbeat({ passedRounds });
+        try {
+          const metrics = deps.metricsFor(args.metricsServer);
+          const readings = await Promise.all(args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await outcomeOf(metrics, query) })));
+          const verdict = judgeRound(readings);
+          return { passed: verdict.passed, checks: [...hookChecks, ...verdict.checks] };
+        } catch (error) {
+          const reason = `analysis error: ${error instanceof Error ? error.message : String(error)}`;
+          return { passed: false, checks: [...hookChecks, { name: 'analysis error', value: null, threshold: 0, passed: false, reason }] };
+        }
+      };
+      for (;;) {
+        const gate = gateVerdict('confirm-promotion', await call(args.hooks));
+        context.heartbeat({ passedRounds });
+        if (gate.open) return { kind: 'open', note: gate.note, passedRounds, checks };
+        if (gate.note !== args.lastNote || passedRounds >= args.maxRounds || Date.now() - startedMs >= args.maxMs) return { kind: 'waiting', note: gate.note, waitingFor: gate.waitingFor, passedRounds, checks };
+        // The analysis interval, heartbeating: a lost worker is noticed within one poll, not one interval.
+        for (let leftMs = args.intervalMs; leftMs > 0; leftMs -= gateActivityPollMs(leftMs)) {
+          await context.sleep(gateActivityPollMs(leftMs));
+          context.heartbeat({ passedRounds });
+        }
+        const rollback = args.rollbackHooks.length ? rollbackHookVerdict(await call(args.rollbackHooks)) : null;
+        context.heartbeat({ passedRounds });
+        if (rollback?.rollback) return { kind: 'rollback', reason: rollback.reason, passedRounds, checks };
+        const verdict = await round();
+        if (!verdict.passed) return { kind: 'failedRound', verdict, passedRounds, checks };
+        passedRounds += 1;
+        checks = verdict.checks;
       }
     },
 

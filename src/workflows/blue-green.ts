@@ -1,5 +1,6 @@
 import { isCancellation } from '@temporalio/workflow';
-import { blueGreenNoDataHint, decideBlueGreenRound, decideWatchRound, durationMs, metricChecks } from './domain';
+import { blueGreenNoDataHint, decideBlueGreenRound, decideWatchRound, metricChecks } from './domain';
+import { openTrack } from './opening';
 import { failureMessage, type ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
 
@@ -10,7 +11,7 @@ import type { ReleaseResult } from './types';
  * in one call. Only then is the primary upgraded, traffic moved back to it, and green removed.
  */
 export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
-  const { config, acts, target, version, primary, canary: green, status, steering } = run;
+  const { config, version, primary, canary: green, status, steering } = run;
   const { iterations, postSwitchIterations: watchRounds, threshold } = config.analysis;
   const measured = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
   // Before the switch green sees no user traffic: a no-data check says why and what to add.
@@ -29,33 +30,19 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     return run.promote('promoted by a person, remaining rounds skipped');
   };
 
-  let installed = false;
+  const progress = { installed: false };
   try {
-    const current = await acts.deploy.describeRelease({ target, release: primary });
-    status.previousVersion = current?.version ?? null;
-    run.primaryBefore = current;
-    await run.notify(
-      `Starting blue-green of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}): green gets 0% for ${iterations} passed rounds every ${config.analysis.interval}, then all traffic at once, watched for ${watchRounds} rounds with blue kept warm.`,
-      'info',
+    const opened = await openTrack(
+      run,
+      {
+        announce: () =>
+          `Starting blue-green of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}): green gets 0% for ${iterations} passed rounds every ${config.analysis.interval}, then all traffic at once, watched for ${watchRounds} rounds with blue kept warm.`,
+        trackLabel: `green ${green}`,
+        installing: `Installing green ${green} at ${version} beside ${primary} (0% traffic)`,
+      },
+      progress,
     );
-    if ((await run.hooks.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
-    if (run.abortedBeforeInstall()) return run.abandon(steering.abortReason);
-    // Green must not get user traffic before the switch, whatever the router held before.
-    await run.traffic.clearCanaryTrack();
-    run.record(`Installing green ${green} at ${version} beside ${primary} (0% traffic)`);
-    installed = true;
-    await acts.deploy.installRelease({ target, release: green, version });
-    await run.waitReady(green);
-    run.record(`${green} is ready`);
-    if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
-    if (config.webhooks.helmTests.enabled) {
-      run.record(`Running helm tests of ${green}`);
-      const tests = await acts.tests.runTests({ target, release: green, timeoutMs: durationMs(config.webhooks.helmTests.timeout) });
-      if (!tests.passed) return run.rollBack(`helm test of green ${green} failed: ${tests.output.split('\n').slice(-3).join(' | ')}`, false);
-      run.record('Helm tests passed');
-    }
-    if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
-    run.setPhase('Progressing');
+    if (opened) return opened;
     // Releases recorded before the checkpoints cleared the canary track here, after the install.
     if (!run.checkpoints) await run.traffic.setCanaryWeight(0);
     const preRollout = await run.hooks.preRollout();
@@ -105,8 +92,8 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     if (beforePromotion.kind !== 'open') return run.interrupted(beforePromotion, () => run.promote('promoted by a person, remaining watch rounds skipped'));
     return run.promote(`green passed ${iterations} analysis round${iterations === 1 ? '' : 's'} at 0% and ${watchRounds} watch round${watchRounds === 1 ? '' : 's'} at 100%`);
   } catch (error) {
-    if (isCancellation(error)) return run.cancelled(installed);
-    if (!installed) return run.failed(`stopped before installing ${green} (reading ${primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
+    if (isCancellation(error)) return run.cancelled(progress.installed);
+    if (!progress.installed) return run.failed(`stopped before installing ${green} (reading ${primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
     return run.rollBack(`${failureMessage(error)}`, false);
   }
 }

@@ -1,5 +1,6 @@
 import { isCancellation } from '@temporalio/workflow';
-import { durationMs, metricChecks, weightSchedule } from './domain';
+import { metricChecks, weightSchedule } from './domain';
+import { openTrack } from './opening';
 import { failureMessage, type ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
 
@@ -9,35 +10,23 @@ import type { ReleaseResult } from './types';
  * without hooks the command sequence is the one of the recorded canary histories.
  */
 export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
-  const { config, acts, target, version, primary, canary, status, steering } = run;
+  const { config, version, primary, canary, status, steering } = run;
   const schedule = weightSchedule(config.analysis);
   const checks = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
   const promoteNow = () => run.promote('promoted by a person, remaining steps skipped');
   const guarded = run.rounds.guardOn(checks);
-  let installed = false;
+  const progress = { installed: false };
   try {
-    const current = await acts.deploy.describeRelease({ target, release: primary });
-    status.previousVersion = current?.version ?? null;
-    run.primaryBefore = current;
-    await run.notify(`Starting canary of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}); steps ${schedule.join(', ')}% every ${config.analysis.interval}.`, 'info');
-    // promote opens confirm-rollout as well (a person confirmed); the request then skips the steps.
-    if ((await run.hooks.gate('confirm-rollout')).kind === 'abort') return run.abandon(steering.abortReason);
-    if (run.abortedBeforeInstall()) return run.abandon(steering.abortReason);
-    await run.traffic.clearCanaryTrack();
-    run.record(`Installing ${canary} at ${version}`);
-    installed = true;
-    await acts.deploy.installRelease({ target, release: canary, version });
-    await run.waitReady(canary);
-    run.record(`${canary} is ready`);
-    if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
-    if (config.webhooks.helmTests.enabled) {
-      run.record(`Running helm tests of ${canary}`);
-      const tests = await acts.tests.runTests({ target, release: canary, timeoutMs: durationMs(config.webhooks.helmTests.timeout) });
-      if (!tests.passed) return run.rollBack(`helm test of ${canary} failed: ${tests.output.split('\n').slice(-3).join(' | ')}`, false);
-      run.record('Helm tests passed');
-    }
-    if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
-    run.setPhase('Progressing');
+    const opened = await openTrack(
+      run,
+      {
+        announce: () => `Starting canary of ${run.label} (serving ${status.previousVersion ?? 'nothing yet'}); steps ${schedule.join(', ')}% every ${config.analysis.interval}.`,
+        trackLabel: canary,
+        installing: `Installing ${canary} at ${version}`,
+      },
+      progress,
+    );
+    if (opened) return opened;
     const preRollout = await run.hooks.preRollout();
     if (preRollout.kind !== 'open') return run.interrupted(preRollout, promoteNow);
     let step = 0;
@@ -72,8 +61,8 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
       await run.traffic.setCanaryWeight(schedule[step]!);
     }
   } catch (error) {
-    if (isCancellation(error)) return run.cancelled(installed);
-    if (!installed) return run.failed(`stopped before installing ${canary} (reading ${primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
+    if (isCancellation(error)) return run.cancelled(progress.installed);
+    if (!progress.installed) return run.failed(`stopped before installing ${canary} (reading ${primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
     return run.rollBack(`${failureMessage(error)}`, false);
   }
 }

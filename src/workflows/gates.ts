@@ -5,7 +5,7 @@
  */
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import { decideRound, durationMs, gatePollMs, gateVerdict, hooksOfType, rollbackHookVerdict, webhookCheck, type CheckQuery, type GateType, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
+import { decideRound, durationMs, gatePollMs, gateVerdict, hooksOfType, rollbackHookVerdict, webhookCheck, type CheckQuery, type CheckResult, type GateType, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
 import type { ReleaseInput, ReleaseStatus } from './types';
 import type { Steering } from './steering';
 import { failureMessage, unlessSteered, type HookAnswer, type StepResult } from './steered';
@@ -23,12 +23,25 @@ export interface WebhookHost {
   setPhase(phase: ReleaseStatus['phase']): void;
   showChecks(checks: RoundVerdict['checks']): void;
   holdWhilePaused(): Promise<void>;
-  readonly rounds: { waitInterval(): Promise<'abort' | 'promote' | 'elapsed' | { guard: string }>; analyse(checks: CheckQuery[]): Promise<RoundDecision> };
+  readonly rounds: {
+    waitInterval(): Promise<'abort' | 'promote' | 'elapsed' | { guard: string }>;
+    analyse(checks: CheckQuery[]): Promise<RoundDecision>;
+    passedElsewhere(rounds: number, checks: CheckResult[] | null): void;
+    decideMeasured(verdict: RoundVerdict): RoundDecision;
+  };
   promoteWinsOverRound(): boolean;
 }
 
 /** Releases started before gates waited in one heartbeating activity poll them one activity and timer per poll. */
 export const GATE_ACTIVITY_PATCH = 'gate-wait-activity';
+
+/** Releases started before confirm-promotion waited in one activity run one hook call, timer and analysis round per interval. */
+export const PROMOTION_ACTIVITY_PATCH = 'promotion-wait-activity';
+
+/** The confirm-promotion wait's activity returns after this many passed rounds (or PROMOTION_WAIT_MAX_MS), so the status stays fresh. */
+const PROMOTION_ROUNDS_PER_WAIT = 10;
+/** ... and at least this often: a wait of days at a 1m interval is ~150 activities a day. */
+const PROMOTION_WAIT_MAX_MS = 10 * 60_000;
 
 /** A gate's activity returns at least this often, so its note and status stay fresh and a retry is cheap. */
 const GATE_WAIT_MAX_MS = 60 * 60_000;
@@ -36,18 +49,29 @@ const GATE_WAIT_MAX_MS = 60 * 60_000;
 export class Webhooks {
   /** Whether gates wait in one heartbeating activity (see GATE_ACTIVITY_PATCH). */
   private readonly gateActivity: boolean;
+  /** Whether confirm-promotion waits in one activity too (see PROMOTION_ACTIVITY_PATCH). */
+  private readonly promotionActivity: boolean;
   private readonly gateActs: Pick<ReleaseActivities, 'waitForGate'>;
+  private readonly promotionActs: Pick<ReleaseActivities, 'waitForPromotion'>;
 
   constructor(
     private readonly run: WebhookHost,
     gateActivity: boolean,
+    promotionActivity: boolean,
   ) {
     const config = run.config;
     this.gateActivity = gateActivity;
+    this.promotionActivity = gateActivity && promotionActivity;
     const hookTimeoutsMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
     this.gateActs = proxyActivities<ReleaseActivities>({
       startToCloseTimeout: GATE_WAIT_MAX_MS + 2 * 60_000 + 2 * hookTimeoutsMs,
       // Every poll (10 s apart at most, plus the hooks' own timeouts) heartbeats; a lost worker is noticed after that.
+      heartbeatTimeout: 10_000 + 2 * hookTimeoutsMs + 30_000,
+      retry: { initialInterval: '1s', maximumInterval: '30s' },
+    });
+    // A wait returns after its last round ends, at most one interval past its time.
+    this.promotionActs = proxyActivities<ReleaseActivities>({
+      startToCloseTimeout: PROMOTION_WAIT_MAX_MS + run.intervalMs + 2 * 60_000 + 4 * hookTimeoutsMs,
       heartbeatTimeout: 10_000 + 2 * hookTimeoutsMs + 30_000,
       retry: { initialInterval: '1s', maximumInterval: '30s' },
     });
@@ -171,6 +195,7 @@ export class Webhooks {
   async confirmPromotion(checks: CheckQuery[]): Promise<StepResult> {
     const hooks = this.hooksOf('confirm-promotion');
     if (!hooks.length) return { kind: 'open' };
+    if (this.promotionActivity) return this.promotionByActivity(hooks, checks);
     let lastNote = '';
     for (;;) {
       const verdict = gateVerdict('confirm-promotion', await this.callHooks(hooks));
@@ -192,6 +217,63 @@ export class Webhooks {
       const decision = await this.run.rounds.analyse(checks);
       if (this.run.promoteWinsOverRound()) return { kind: 'promote' };
       if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
+    }
+  }
+
+  /**
+   * confirm-promotion in one heartbeating activity that also runs the analysis rounds, returning on
+   * what the workflow must decide or record. Abort, promote and pause cancel it and act at once.
+   */
+  private async promotionByActivity(hooks: HookSpec[], checks: CheckQuery[]): Promise<StepResult> {
+    const { steering, status, rounds } = this.run;
+    const calls = (list: HookSpec[]) => list.map((hook) => this.webhookCall(hook));
+    let lastNote = '';
+    for (;;) {
+      if (steering.abortRequested) return { kind: 'abort' };
+      if (steering.promoteRequested) return { kind: 'promote' };
+      if (steering.paused) {
+        await this.run.holdWhilePaused();
+        continue;
+      }
+      const answer = await unlessSteered(
+        () =>
+          this.promotionActs.waitForPromotion({
+            hooks: calls(hooks),
+            rollbackHooks: calls(this.hooksOf('rollback')),
+            rolloutHooks: calls(this.hooksOf('rollout')),
+            checks,
+            ...(this.run.config.metricsServer ? { metricsServer: this.run.config.metricsServer } : {}),
+            intervalMs: this.run.intervalMs,
+            lastNote,
+            maxRounds: PROMOTION_ROUNDS_PER_WAIT,
+            maxMs: PROMOTION_WAIT_MAX_MS,
+          }),
+        () => steering.abortRequested || steering.promoteRequested || steering.paused,
+      );
+      if (answer === 'steered') continue;
+      // Retried without limit, so only a cancellation of the release itself ends it with an error.
+      if ('error' in answer) throw answer.error;
+      const result = answer.result;
+      rounds.passedElsewhere(result.passedRounds, result.checks);
+      switch (result.kind) {
+        case 'open':
+          status.waitingFor = null;
+          this.run.record(result.note);
+          return { kind: 'open' };
+        case 'rollback':
+          return { kind: 'rollback', reason: result.reason, fromAnalysis: false };
+        case 'waiting':
+          this.run.setPhase('WaitingPromotion');
+          status.waitingFor = result.waitingFor;
+          if (result.note !== lastNote) this.run.record(result.note);
+          lastNote = result.note;
+          break;
+        case 'failedRound': {
+          const decision = rounds.decideMeasured(result.verdict);
+          if (this.run.promoteWinsOverRound()) return { kind: 'promote' };
+          if (decision.action === 'rollback') return { kind: 'rollback', reason: decision.reason, fromAnalysis: true };
+        }
+      }
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import { condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import { decideRound, durationMs, guardChecks, guardRuns, judgeRound, webhookCheck, type CheckQuery, type GuardCheck, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
+import { decideRound, durationMs, guardChecks, guardRuns, judgeRound, webhookCheck, type CheckQuery, type CheckResult, type GuardCheck, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
 import type { Steering } from './steering';
 import { failureMessage, unlessSteered, type HookAnswer } from './steered';
 import type { ReleaseInput, ReleaseStatus } from './types';
@@ -161,8 +161,29 @@ export class Rounds {
 
   /** A canary analysis round: Flagger's failed-check threshold decides. */
   async analyse(checks: CheckQuery[]): Promise<RoundDecision> {
+    return this.decide(await this.measure(checks));
+  }
+
+  /** Rounds that passed in the confirm-promotion wait's activity: counted, shown, told in one event. */
+  passedElsewhere(rounds: number, checks: CheckResult[] | null): void {
+    if (!rounds) return;
+    const { status } = this.run;
+    const first = status.iteration + 1;
+    status.iteration += rounds;
+    if (checks) this.run.showChecks(checks);
+    this.run.record(`Analysis ${rounds === 1 ? first : `${first}-${status.iteration}`} at ${status.canaryWeight}%: all checks passed`);
+  }
+
+  /** A round measured in the confirm-promotion wait's activity that did not pass: decided as `analyse` decides. */
+  decideMeasured(verdict: RoundVerdict): RoundDecision {
+    this.run.status.iteration += 1;
+    this.run.showChecks(verdict.checks);
+    if (!verdict.passed && this.run.firstFailedCheckMs === null) this.run.firstFailedCheckMs = Date.now();
+    return this.decide(verdict);
+  }
+
+  private decide(verdict: RoundVerdict): RoundDecision {
     const { status, config } = this.run;
-    const verdict = await this.measure(checks);
     const decision = decideRound(verdict, status.failedChecks, config.analysis.threshold);
     status.failedChecks = decision.failedChecks;
     this.run.record(`Analysis ${status.iteration} at ${status.canaryWeight}%: ${decision.reason}`);

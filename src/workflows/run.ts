@@ -20,7 +20,7 @@ import {
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages';
 import { ReleaseMetrics } from './metrics';
 import { Steering } from './steering';
-import { GATE_ACTIVITY_PATCH, Webhooks } from './gates';
+import { GATE_ACTIVITY_PATCH, PROMOTION_ACTIVITY_PATCH, Webhooks } from './gates';
 import { Rounds } from './rounds';
 import { Traffic } from './traffic';
 import { failureMessage, type HookAnswer, type Interruption, type StepResult } from './steered';
@@ -57,11 +57,12 @@ export interface RunPatches {
   checkpoints: boolean;
   guard: boolean;
   gateActivity: boolean;
+  promotionActivity: boolean;
 }
 
 /** Asks for the run's patches; call it before the workflow's first await (see `release`). */
 export function runPatches(): RunPatches {
-  return { localWeightChanges: patched(LOCAL_WEIGHT_CHANGES_PATCH), checkpoints: patched(CHECKPOINTS_PATCH), guard: patched(GUARD_PATCH), gateActivity: patched(GATE_ACTIVITY_PATCH) };
+  return { localWeightChanges: patched(LOCAL_WEIGHT_CHANGES_PATCH), checkpoints: patched(CHECKPOINTS_PATCH), guard: patched(GUARD_PATCH), gateActivity: patched(GATE_ACTIVITY_PATCH), promotionActivity: patched(PROMOTION_ACTIVITY_PATCH) };
 }
 
 /** Retry profiles. Traffic must reach a decided state, so it retries longest; Slack never blocks a release. */
@@ -206,7 +207,7 @@ export class ReleaseRun {
       { key: SEARCH_ATTRIBUTES.phase, value: this.status.phase },
       { key: SEARCH_ATTRIBUTES.weight, value: 0 },
     ]);
-    this.hooks = new Webhooks(this, patches.gateActivity && patches.checkpoints);
+    this.hooks = new Webhooks(this, patches.gateActivity && patches.checkpoints, patches.promotionActivity);
     this.traffic = new Traffic(this, { weightChanges: patches.localWeightChanges ? this.acts.trafficLocal : this.acts.traffic, untilLanded: this.acts.trafficUntilLanded });
     this.rounds = new Rounds(this, this.acts.analysis, patches.guard && patches.checkpoints);
     this.metrics.observe(this.status);

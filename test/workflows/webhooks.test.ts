@@ -190,6 +190,28 @@ describe('confirm-promotion', () => {
     expect(gate.calls().some((call) => call.payload.phase === 'WaitingPromotion')).toBe(true);
   });
 
+  test('a long wait for promotion stays a short history: 200 analysis rounds while the gate is closed take a few activities, not events per round', async () => {
+    const gate = hook('confirm-promotion', 403, 'change-board');
+    const config = canaryWith([gate], { interval: '100ms', stepWeight: 100 });
+    const handle = await harness.start(config, '1.1.0');
+
+    const waited = await eventually('200 rounds while waiting', () => handle.query(statusQuery), (status) => status.phase === 'WaitingPromotion' && status.iteration >= 200, 120_000);
+    expect(waited.lastChecks.every((check) => check.passed)).toBe(true);
+    hooks.answer(gate.path, 202);
+    const outcome = (await handle.result()) as ReleaseResult;
+
+    expect(outcome.outcome).toBe('promoted');
+    const events = (await handle.fetchHistory()).events ?? [];
+    const waits = events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'waitForPromotion').length;
+    // One activity per 10 passed rounds (status fresh within a few seconds here, 10 minutes at most);
+    // the path before it (a hook call, a timer and a query activity per interval, each with its workflow
+    // tasks) costs about 15 events a round by its commands, ~3,000 for these 200.
+    expect(waits).toBeLessThan(40);
+    expect(events.length).toBeLessThan(400);
+    expect(messages(outcome)).toContain('confirm-promotion gate open: change-board approved');
+    process.stdout.write(`confirm-promotion: ${outcome.status.iteration} analysis rounds while waiting, ${waits} waitForPromotion activities, ${events.length} events in the whole release's history\n`);
+  }, 180_000);
+
   test('a regression while waiting for promotion still rolls back', async () => {
     const gate = hook('confirm-promotion', 403);
     const config = canaryWith([gate], { threshold: 2 });
