@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { ReleaseConfig } from '../../src/config';
-import { abortSignal, promoteSignal, statusQuery } from '../../src/workflows/messages';
+import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import type { ReleaseResult } from '../../src/workflows/types';
 import { eventually, ReleaseHarness } from '../support/harness';
 import { FakeWebhooks, type HookAnswer } from '../support/stand-ins';
@@ -224,6 +224,27 @@ describe('confirm-promotion', () => {
     expect(outcome.outcome).toBe('rolledBack');
     expect(outcome.reason).toContain('request-duration 900ms above maximum 500ms');
     expect(harness.helmStory(config)).not.toContain(`upgrade ${config.helm.releases.primary}`);
+  });
+
+  test('pause while the gate waits holds the analysis until resume; abort then rolls back', async () => {
+    const gate = hook('confirm-promotion', 403);
+    const config = canaryWith([gate], { interval: '200ms' });
+    const handle = await harness.start(config, '1.1.0');
+    await eventually('WaitingPromotion', () => handle.query(statusQuery), (status) => status.phase === 'WaitingPromotion', 15_000);
+
+    await handle.signal(pauseSignal, { by: 'test' });
+    const paused = await eventually('Paused', () => handle.query(statusQuery), (status) => status.phase === 'Paused', 15_000);
+    await sleep(1_500);
+    expect((await handle.query(statusQuery)).iteration).toBe(paused.iteration);
+    await handle.signal(resumeSignal, { by: 'test' });
+    await eventually('analysis again', () => handle.query(statusQuery), (status) => status.phase === 'WaitingPromotion' && status.iteration >= paused.iteration + 2, 15_000);
+    await handle.signal(abortSignal, { by: 'test', reason: 'change board said no' });
+    const outcome = (await handle.result()) as ReleaseResult;
+
+    expect(outcome.outcome).toBe('rolledBack');
+    expect(outcome.reason).toContain('change board said no');
+    expect(harness.helmStory(config)).not.toContain(`upgrade ${config.helm.releases.primary}`);
+    expect(harness.canaryWeights(config).at(-1)).toBe(0);
   });
 
   test('promote while the gate waits promotes at once', async () => {
