@@ -319,6 +319,7 @@ export function createActivities(deps: ActivityDeps) {
         context.heartbeat({ passedRounds });
         if (rollback?.rollback) return { kind: 'rollback', reason: rollback.reason, passedRounds, checks };
         const verdict = await round();
+        context.heartbeat({ passedRounds });
         if (!verdict.passed) return { kind: 'failedRound', verdict, passedRounds, checks };
         passedRounds += 1;
         checks = verdict.checks;

@@ -5,19 +5,13 @@ import { stringify } from 'yaml';
 import { runCli } from '../../src/client/cli';
 import { statusQuery } from '../../src/workflows/messages';
 import { runCliCaptured } from '../support/cli';
-import { eventually, ReleaseHarness } from '../support/harness';
+import { eventually, ReleaseHarness, useReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-test-'));
 let counter = 0;
 
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => harness?.stop());
-beforeEach(() => {
-  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
-});
+useReleaseHarness((started) => (harness = started));
 
 const cli = (...argv: string[]) => runCliCaptured(harness.address, argv);
 

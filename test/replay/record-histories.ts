@@ -8,24 +8,20 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { abortUpdate, statusQuery, TASK_QUEUE } from '../../src/workflows/messages';
 import { approveUpdate, migrationStatusQuery } from '../../src/workflows/migration';
 import { releaseWorkflowId } from '../../src/workflows/types';
-import { eventually, ReleaseHarness } from '../support/harness';
+import { eventually, ReleaseHarness, useReleaseHarness } from '../support/harness';
 import { FakeWebhooks } from '../support/stand-ins';
 
 const FIXTURES = path.join(__dirname, '../fixtures/histories');
 
 let harness: ReleaseHarness;
 let hooks: FakeWebhooks;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-  hooks = await new FakeWebhooks().start();
-});
-afterAll(async () => {
-  await harness?.stop();
-  await hooks?.stop();
-});
-beforeEach(() => {
-  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
-});
+useReleaseHarness(
+  (started, webhooks) => {
+    harness = started;
+    hooks = webhooks;
+  },
+  { webhooks: true },
+);
 
 async function record(name: string, run: () => Promise<{ workflowId: string }>): Promise<void> {
   const { workflowId } = await run();
@@ -54,12 +50,12 @@ test('records a rolled-back canary', async () => {
   });
 });
 
-test('records a canary with every webhook type (gates waiting a round, then opening)', async () => {
+test('records a canary with every webhook type (gates waiting a round, then opening; confirm-promotion after analysis rounds)', async () => {
   await record('canary-webhooks-promoted', async () => {
     const gate = (nth: number) => (nth === 1 ? 403 : 200);
     hooks.answer('/confirm-rollout', gate);
     hooks.answer('/confirm-traffic-increase', gate);
-    hooks.answer('/confirm-promotion', gate);
+    hooks.answer('/confirm-promotion', (nth) => (nth <= 3 ? 403 : 200));
     hooks.answer('/rollback', 404);
     const hook = (type: string) => ({ name: type, type, url: hooks.url(`/${type}`), timeout: '2s', metadata: { recorded: 'yes' } });
     const types = ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-traffic-increase', 'confirm-promotion', 'post-rollout', 'rollback'];

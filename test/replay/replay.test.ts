@@ -6,7 +6,7 @@ import { workflowBundle } from '../support/harness';
 
 const FIXTURES = path.join(__dirname, '../fixtures/histories');
 /** Histories recorded before a patch() change stay, so releases that were running then still replay. */
-const OLDER_RECORDINGS = ['before-local-weight-changes', 'before-steering-checkpoints'];
+const OLDER_RECORDINGS = ['before-local-weight-changes', 'before-steering-checkpoints', 'before-activity-waits'];
 const histories = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
 const allHistories = [...histories, ...OLDER_RECORDINGS.flatMap((dir) => readdirSync(path.join(FIXTURES, dir)).filter((file) => file.endsWith('.json')).map((file) => `${dir}/${file}`))];
 
@@ -29,9 +29,15 @@ describe('replay of recorded release, drill and migration histories against the 
     );
   });
 
-  test('histories recorded before weight changes became local activities, and before the steering checkpoints, are kept', () => {
+  test('histories recorded before weight changes became local activities, before the steering checkpoints, and before confirm-promotion waited in an activity, are kept', () => {
     expect(allHistories).toEqual(
-      expect.arrayContaining(['before-local-weight-changes/canary-promoted.json', 'before-local-weight-changes/direct-rolled-back.json', 'before-steering-checkpoints/canary-promoted.json', 'before-steering-checkpoints/blue-green-promoted.json']),
+      expect.arrayContaining([
+        'before-local-weight-changes/canary-promoted.json',
+        'before-local-weight-changes/direct-rolled-back.json',
+        'before-steering-checkpoints/canary-promoted.json',
+        'before-steering-checkpoints/blue-green-promoted.json',
+        'before-activity-waits/canary-webhooks-promoted.json',
+      ]),
     );
   });
 

@@ -14,7 +14,7 @@ import { createKubernetesAdapters } from '../../src/worker/adapters';
 import { readWorkerEnv } from '../../src/worker/environment';
 import { createReleaseWorker } from '../../src/worker/worker';
 import type { ReleaseResult } from '../../src/workflows/types';
-import { FakeKubernetesApi, FakePrometheus, FakeSlack } from './stand-ins';
+import { FakeKubernetesApi, FakePrometheus, FakeSlack, FakeWebhooks, healthyMetrics, type PromAnswer } from './stand-ins';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const FAKE_HELM = path.join(ROOT, 'test/support/fake-helm.js');
@@ -237,4 +237,26 @@ export async function eventually<T>(what: string, probe: () => Promise<T> | T, p
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+}
+
+/**
+ * The set-up the release test files share: one harness (and, with `webhooks`, the webhook stand-in)
+ * started before the file's tests and stopped after them, and the Prometheus stand-in answering
+ * `answer` (default: healthy) at the start of every test. `started` hands them to the file.
+ */
+export function useReleaseHarness(started: (harness: ReleaseHarness, hooks: FakeWebhooks) => void, options: { webhooks?: boolean; answer?: (query: string) => PromAnswer } = {}): void {
+  let harness: ReleaseHarness | undefined;
+  let hooks: FakeWebhooks | undefined;
+  beforeAll(async () => {
+    harness = await ReleaseHarness.start();
+    if (options.webhooks) hooks = await new FakeWebhooks().start();
+    started(harness, hooks as FakeWebhooks);
+  });
+  afterAll(async () => {
+    await harness?.stop();
+    await hooks?.stop();
+  });
+  beforeEach(() => {
+    if (harness) harness.prometheus.answer = options.answer ?? healthyMetrics;
+  });
 }

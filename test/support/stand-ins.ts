@@ -154,10 +154,13 @@ export type PromAnswer =
   | { hangMs: number }
   | { raw: { status: number; body: string; contentType?: string } };
 
+/** A healthy release's metrics: success rate 99.9%, p99 120 ms. */
+export const healthyMetrics = (query: string): PromAnswer => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
+
 /** Prometheus `/api/v1/query` stand-in; `answer` decides per query (default: healthy). */
 export class FakePrometheus {
   readonly queries: Array<{ query: string; authorization?: string }> = [];
-  answer: (query: string) => PromAnswer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
+  answer: (query: string) => PromAnswer = healthyMetrics;
   private server = createServer((request, response) => void this.handle(request, response));
   url = '';
 

@@ -5,24 +5,19 @@
 import type { ReleaseConfig } from '../../src/config';
 import { abortSignal, promoteSignal, statusQuery } from '../../src/workflows/messages';
 import type { ReleaseResult } from '../../src/workflows/types';
-import { eventually, ReleaseHarness } from '../support/harness';
-import { FakeWebhooks, type PromAnswer } from '../support/stand-ins';
+import { eventually, ReleaseHarness, useReleaseHarness } from '../support/harness';
+import { FakeWebhooks, healthyMetrics, type PromAnswer } from '../support/stand-ins';
 
 let harness: ReleaseHarness;
 let hooks: FakeWebhooks;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-  hooks = await new FakeWebhooks().start();
-});
-afterAll(async () => {
-  await harness?.stop();
-  await hooks?.stop();
-});
+useReleaseHarness(
+  (started, webhooks) => {
+    harness = started;
+    hooks = webhooks;
+  },
+  { webhooks: true },
+);
 
-const healthy = (query: string): PromAnswer => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
-beforeEach(() => {
-  harness.prometheus.answer = healthy;
-});
 
 const blueGreen = (analysis: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
   harness.config({ strategy: 'blue-green', analysis: { iterations: 2, postSwitchIterations: 2, ...analysis }, ...extra });
@@ -31,10 +26,10 @@ const blueGreen = (analysis: Record<string, unknown> = {}, extra: Record<string,
 const greenWeight = (config: ReleaseConfig) => harness.kube.currentWeights('shop', config.traffic.traefikService)[config.traffic.canaryService] ?? 0;
 
 /** Answers green's queries with `answer(green weight)` and records the weight each query saw. */
-function measureGreen(config: ReleaseConfig, answer: (weight: number, query: string) => PromAnswer = (_weight, query) => healthy(query)) {
+function measureGreen(config: ReleaseConfig, answer: (weight: number, query: string) => PromAnswer = (_weight, query) => healthyMetrics(query)) {
   const seen: Array<{ weight: number; at: number }> = [];
   harness.prometheus.answer = (query) => {
-    if (!query.includes(config.traffic.canaryService)) return healthy(query);
+    if (!query.includes(config.traffic.canaryService)) return healthyMetrics(query);
     const weight = greenWeight(config);
     seen.push({ weight, at: Date.now() });
     return answer(weight, query);
@@ -144,7 +139,7 @@ describe('blue-green release', () => {
       requestsSent += 1;
       return 200;
     });
-    measureGreen(config, (weight, query) => (weight === 0 && requestsSent === 0 ? { noData: true } : healthy(query)));
+    measureGreen(config, (weight, query) => (weight === 0 && requestsSent === 0 ? { noData: true } : healthyMetrics(query)));
 
     const { outcome } = await result(config);
 

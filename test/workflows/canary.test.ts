@@ -1,18 +1,10 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import type { ReleaseResult } from '../../src/workflows/types';
-import { eventually, ReleaseHarness } from '../support/harness';
+import { eventually, ReleaseHarness, useReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => {
-  await harness?.stop();
-});
-beforeEach(() => {
-  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
-});
+useReleaseHarness((started) => (harness = started));
 
 const result = async (handle: WorkflowHandle) => (await handle.result()) as ReleaseResult;
 

@@ -7,13 +7,10 @@ import type { CliIO } from '../../src/client/output';
 import type { ReleaseConfig } from '../../src/config';
 import type { ReleaseResult } from '../../src/workflows/types';
 import { exitCodeFor } from '../../src/workflows/types';
-import { ReleaseHarness } from '../support/harness';
+import { ReleaseHarness, useReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => harness?.stop());
+useReleaseHarness((started) => (harness = started));
 
 const directConfig = () => harness.config({ strategy: 'direct' });
 const messages = (outcome: ReleaseResult) => outcome.status.events.map((event) => event.message);

@@ -3,16 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { runCliCaptured } from '../support/cli';
-import { eventually, ReleaseHarness } from '../support/harness';
+import { eventually, ReleaseHarness, useReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'drill-test-'));
 let counter = 0;
 
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => harness?.stop());
+useReleaseHarness((started) => (harness = started));
 
 const cli = (...argv: string[]) => runCliCaptured(harness.address, argv);
 

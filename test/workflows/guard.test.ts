@@ -8,16 +8,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { abortSignal, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import type { ReleaseConfig } from '../../src/config';
 import type { ReleaseResult } from '../../src/workflows/types';
-import { eventually, ReleaseHarness } from '../support/harness';
+import { eventually, ReleaseHarness, useReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => harness?.stop());
-afterEach(() => {
-  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
-});
+useReleaseHarness((started) => (harness = started));
 
 /** A canary whose rounds are 3 s apart, guarded every 400 ms (DocuTag's 1m / 10s, scaled down). */
 function guardedConfig(analysis: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}): ReleaseConfig {

@@ -10,13 +10,10 @@ import type { CliIO } from '../../src/client/output';
 import type { ReleaseConfig } from '../../src/config';
 import { TASK_QUEUE } from '../../src/workflows/messages';
 import type { ReleaseResult } from '../../src/workflows/types';
-import { ReleaseHarness } from '../support/harness';
+import { ReleaseHarness, useReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => harness?.stop());
+useReleaseHarness((started) => (harness = started));
 
 /** Starts a release with an input no CLI validated, and returns how it ended. */
 async function refusal(config: ReleaseConfig, version = '1.1.0') {

@@ -6,18 +6,14 @@ import { loadConfigFile } from '../../src/config';
 import { recheckSignal, TASK_QUEUE } from '../../src/workflows/messages';
 import { migrationStatusQuery, type MigrationInput, type MigrationStatus } from '../../src/workflows/migration';
 import { runCliCaptured } from '../support/cli';
-import { eventually, ReleaseHarness } from '../support/harness';
+import { eventually, ReleaseHarness, useReleaseHarness } from '../support/harness';
 
 let harness: ReleaseHarness;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'migration-test-'));
 let counter = 0;
 
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => harness?.stop());
-beforeEach(() => {
-  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: query.includes('-canary-') && query.includes('pilot-') && failPilotCanary ? 20 : 99.9 });
+useReleaseHarness((started) => (harness = started), {
+  answer: (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: query.includes('-canary-') && query.includes('pilot-') && failPilotCanary ? 20 : 99.9 }),
 });
 let failPilotCanary = false;
 

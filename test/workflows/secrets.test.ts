@@ -1,16 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ReleaseResult } from '../../src/workflows/types';
-import { ReleaseHarness } from '../support/harness';
+import { ReleaseHarness, useReleaseHarness } from '../support/harness';
 import { readableHistory, readableHistoryFile, secretsIn, TEST_SECRETS } from '../support/secrets';
 
 const FIXTURES = path.join(__dirname, '../fixtures/histories');
 
 let harness: ReleaseHarness;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => harness?.stop());
+useReleaseHarness((started) => (harness = started));
 afterEach(() => {
   harness.slack.alwaysStatus = undefined;
   harness.slack.echoPathInErrors = false;

@@ -6,22 +6,18 @@ import type { ChildProcess } from 'node:child_process';
 import type { ReleaseConfig } from '../../src/config';
 import { abortSignal, pauseSignal, promoteSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import type { ReleaseResult } from '../../src/workflows/types';
-import { eventually, ReleaseHarness } from '../support/harness';
+import { eventually, ReleaseHarness, useReleaseHarness } from '../support/harness';
 import { FakeWebhooks, type HookAnswer } from '../support/stand-ins';
 
 let harness: ReleaseHarness;
 let hooks: FakeWebhooks;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-  hooks = await new FakeWebhooks().start();
-});
-afterAll(async () => {
-  await harness?.stop();
-  await hooks?.stop();
-});
-beforeEach(() => {
-  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
-});
+useReleaseHarness(
+  (started, webhooks) => {
+    harness = started;
+    hooks = webhooks;
+  },
+  { webhooks: true },
+);
 
 let hookCounter = 0;
 type HookType = 'confirm-rollout' | 'pre-rollout' | 'rollout' | 'confirm-traffic-increase' | 'confirm-promotion' | 'post-rollout' | 'rollback';
@@ -316,7 +312,9 @@ describe('durable gates', () => {
       isolated.spawnWorker();
 
       // The new worker picks the wait up from the history: still waiting, still polling the same gate.
-      await eventually('polls by the new worker', () => gate.calls().length, (count) => count >= pollsAtKill + 1, 30_000);
+      // The wait is one heartbeating activity: Temporal hands it to the new worker once the lost one's
+      // heartbeat is overdue (its heartbeat timeout, 60 s with these hooks).
+      await eventually('polls by the new worker', () => gate.calls().length, (count) => count >= pollsAtKill + 1, 120_000);
       const after = await handle.query(statusQuery);
       expect(after.phase).toBe('WaitingPromotion');
       expect(after.waitingFor).toBe('confirm-promotion webhook change-board (HTTP 403: not yet)');
@@ -331,5 +329,5 @@ describe('durable gates', () => {
     } finally {
       await isolated.stop();
     }
-  });
+  }, 240_000);
 });

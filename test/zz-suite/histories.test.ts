@@ -4,14 +4,11 @@
  * decoded and searched for the worker's secrets. A secret that reached an activity argument, a signal
  * or a result in any test, not only in the secrets tests, fails here.
  */
-import { ReleaseHarness } from '../support/harness';
+import { ReleaseHarness, useReleaseHarness } from '../support/harness';
 import { readableHistory, secretsIn, TEST_SECRETS } from '../support/secrets';
 
 let harness: ReleaseHarness;
-beforeAll(async () => {
-  harness = await ReleaseHarness.start();
-});
-afterAll(async () => harness?.stop());
+useReleaseHarness((started) => (harness = started));
 
 test('no history recorded by the test suite carries the Slack webhook, the Prometheus token or the kube token', async () => {
   // One release of its own, so the scan has a known history even when this file runs alone.
