@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CheckQuery } from '../workflows/domain/queries';
 import { judgeGuardPoll, type GuardCheck, type GuardStreaks } from '../workflows/domain/guard';
-import { judgeRound, normaliseOutcome, type CheckResult, type MetricOutcome, type MetricReading, type RoundVerdict } from '../workflows/domain/analysis';
+import { analysisErrorCheck, judgeRound, normaliseOutcome, type CheckResult, type MetricOutcome, type MetricReading, type RoundVerdict } from '../workflows/domain/analysis';
 import axios from 'axios';
 import type { ConfigIssue } from '../config/errors';
 import { checkConfigInput, checkReleaseInput, type ReleaseInputCheck, type WorkerRefusals } from '../config/release-input';
@@ -301,8 +301,7 @@ export function createActivities(deps: ActivityDeps) {
           const verdict = judgeRound(readings);
           return { passed: verdict.passed, checks: [...hookChecks, ...verdict.checks] };
         } catch (error) {
-          const reason = `analysis error: ${error instanceof Error ? error.message : String(error)}`;
-          return { passed: false, checks: [...hookChecks, { name: 'analysis error', value: null, threshold: 0, passed: false, reason }] };
+          return { passed: false, checks: [...hookChecks, analysisErrorCheck(error instanceof Error ? error.message : String(error))] };
         }
       };
       for (;;) {

@@ -90,6 +90,10 @@ export class Webhooks {
     };
   }
 
+  private webhookCalls(hooks: HookSpec[]) {
+    return hooks.map((hook) => this.webhookCall(hook));
+  }
+
   /** Calls hooks side by side; a call that fails outright is an answer too (no status). */
   async callHooks(hooks: HookSpec[]): Promise<HookAnswer[]> {
     return Promise.all(
@@ -160,7 +164,6 @@ export class Webhooks {
    * stays a few events long. Abort and promote cancel it and act at once.
    */
   private async gateByActivity(type: Exclude<GateType, 'confirm-promotion'>, hooks: HookSpec[], leave: (result: StepResult) => StepResult): Promise<StepResult> {
-    const calls = (list: HookSpec[]) => list.map((hook) => this.webhookCall(hook));
     let lastNote = '';
     for (;;) {
       if (this.run.steering.abortRequested) return leave({ kind: 'abort' });
@@ -169,8 +172,8 @@ export class Webhooks {
         () =>
           this.gateActs.waitForGate({
             type,
-            hooks: calls(hooks),
-            rollbackHooks: type === 'confirm-rollout' ? [] : calls(this.hooksOf('rollback')),
+            hooks: this.webhookCalls(hooks),
+            rollbackHooks: type === 'confirm-rollout' ? [] : this.webhookCalls(this.hooksOf('rollback')),
             intervalMs: this.run.intervalMs,
             lastNote,
             maxMs: GATE_WAIT_MAX_MS,
@@ -226,7 +229,6 @@ export class Webhooks {
    */
   private async promotionByActivity(hooks: HookSpec[], checks: CheckQuery[]): Promise<StepResult> {
     const { steering, status, rounds } = this.run;
-    const calls = (list: HookSpec[]) => list.map((hook) => this.webhookCall(hook));
     let lastNote = '';
     for (;;) {
       if (steering.abortRequested) return { kind: 'abort' };
@@ -238,9 +240,9 @@ export class Webhooks {
       const answer = await unlessSteered(
         () =>
           this.promotionActs.waitForPromotion({
-            hooks: calls(hooks),
-            rollbackHooks: calls(this.hooksOf('rollback')),
-            rolloutHooks: calls(this.hooksOf('rollout')),
+            hooks: this.webhookCalls(hooks),
+            rollbackHooks: this.webhookCalls(this.hooksOf('rollback')),
+            rolloutHooks: this.webhookCalls(this.hooksOf('rollout')),
             checks,
             ...(this.run.config.metricsServer ? { metricsServer: this.run.config.metricsServer } : {}),
             intervalMs: this.run.intervalMs,
@@ -248,7 +250,7 @@ export class Webhooks {
             maxRounds: PROMOTION_ROUNDS_PER_WAIT,
             maxMs: PROMOTION_WAIT_MAX_MS,
           }),
-        () => steering.abortRequested || steering.promoteRequested || steering.paused,
+        () => steering.steered,
       );
       if (answer === 'steered') continue;
       // Retried without limit, so only a cancellation of the release itself ends it with an error.

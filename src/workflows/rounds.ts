@@ -4,7 +4,7 @@
  */
 import { condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import { decideRound, durationMs, guardChecks, guardRuns, judgeRound, webhookCheck, type CheckQuery, type CheckResult, type GuardCheck, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
+import { analysisErrorCheck, decideRound, durationMs, guardChecks, guardRuns, judgeRound, webhookCheck, type CheckQuery, type CheckResult, type GuardCheck, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
 import type { Steering } from './steering';
 import { failureMessage, unlessSteered, type HookAnswer } from './steered';
 import type { ReleaseInput, ReleaseStatus } from './types';
@@ -88,7 +88,7 @@ export class Rounds {
           durationMs: intervalMs,
           ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
         }),
-      () => this.steered(),
+      () => this.run.steering.steered,
     );
     if (first === 'steered') return 'steered';
     if ('result' in first) {
@@ -103,15 +103,9 @@ export class Rounds {
     return this.steeredWithin(Math.max(0, intervalMs - (Date.now() - startedMs)));
   }
 
-  /** Whether a person steered (abort, promote or pause): what ends an interval's wait. */
-  private steered(): boolean {
-    const { steering } = this.run;
-    return steering.abortRequested || steering.promoteRequested || steering.paused;
-  }
-
   /** Waits up to `ms` on a timer that steering cuts short. */
   private async steeredWithin(ms: number): Promise<'steered' | 'elapsed'> {
-    return (await condition(() => this.steered(), ms)) ? 'steered' : 'elapsed';
+    return (await condition(() => this.run.steering.steered, ms)) ? 'steered' : 'elapsed';
   }
 
   /**
@@ -133,9 +127,14 @@ export class Rounds {
         verdict = { passed: false, checks: hookChecks };
       }
     }
+    this.show(verdict);
+    return verdict;
+  }
+
+  /** A measured round as status and the metrics show it; its first failure starts the detection time. */
+  private show(verdict: RoundVerdict): void {
     this.run.showChecks(verdict.checks);
     if (!verdict.passed && this.run.firstFailedCheckMs === null) this.run.firstFailedCheckMs = Date.now();
-    return verdict;
   }
 
   /**
@@ -149,8 +148,7 @@ export class Rounds {
       return judgeRound(await this.queryChecks(checks));
     } catch (error) {
       if (isCancellation(error)) throw error;
-      const reason = `analysis error: ${failureMessage(error)}`;
-      return { passed: false, checks: [{ name: 'analysis error', value: null, threshold: 0, passed: false, reason }] };
+      return { passed: false, checks: [analysisErrorCheck(failureMessage(error))] };
     }
   }
 
@@ -177,8 +175,7 @@ export class Rounds {
   /** A round measured in the confirm-promotion wait's activity that did not pass: decided as `analyse` decides. */
   decideMeasured(verdict: RoundVerdict): RoundDecision {
     this.run.status.iteration += 1;
-    this.run.showChecks(verdict.checks);
-    if (!verdict.passed && this.run.firstFailedCheckMs === null) this.run.firstFailedCheckMs = Date.now();
+    this.show(verdict);
     return this.decide(verdict);
   }
 

@@ -46,6 +46,11 @@ export class Steering {
 
   constructor(private readonly release: SteeredRelease) {}
 
+  /** Whether a person steered (abort, promote or pause): what ends an interval's or a wait's activity. */
+  get steered(): boolean {
+    return this.abortRequested || this.promoteRequested || this.paused;
+  }
+
   /** Registers the four signals and the four Updates of the same names. */
   listen(): void {
     for (const [name, signal, update] of CHANNELS) {

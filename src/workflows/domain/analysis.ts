@@ -165,6 +165,11 @@ export function judgeCheck(reading: MetricReading): CheckResult {
 }
 
 /** A round passes when every check passes; a round with no checks passes (nothing to judge). */
+/** What went wrong inside a round (an activity failed for good, an answer the judge cannot read), as a failed check that counts toward the threshold. */
+export function analysisErrorCheck(message: string): CheckResult {
+  return { name: 'analysis error', value: null, threshold: 0, passed: false, reason: `analysis error: ${message}` };
+}
+
 export function judgeRound(readings: MetricReading[]): RoundVerdict {
   const checks = readings.map(judgeCheck);
   return { passed: checks.every((check) => check.passed), checks };
