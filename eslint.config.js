@@ -33,7 +33,7 @@ module.exports = tseslint.config(
         {
           patterns: [
             { group: workflowForbidden, message: 'Workflow code must be deterministic: do I/O in an activity (src/activities) and pass facts in.', allowTypeImports: true },
-            { group: ['../activities/adapters/*', '../../activities/adapters/*', '../worker/*', '../client/*', '../config/load', '../config'], message: 'Workflows see only types from the activities, never adapters or loaders.', allowTypeImports: true },
+            { group: ['../activities/adapters/*', '../../activities/adapters/*', '../targets/**', '../worker/*', '../client/*', '../config/load', '../config'], message: 'Workflows see only types from the activities, never adapters or loaders.', allowTypeImports: true },
           ],
         },
       ],
@@ -50,6 +50,26 @@ module.exports = tseslint.config(
             { group: ['../*', '../**', '@temporalio/*', ...workflowForbidden], message: 'src/workflows/domain imports nothing from outside itself: move what it needs into the domain (and re-export it from where it was).' },
           ],
         },
+      ],
+    },
+  },
+  {
+    // Activities speak to ports; the targets implement them (src/worker/adapters.ts picks one), never the other way round.
+    files: ['src/activities/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/targets/**', '**/worker/*', '**/client/*'], message: 'src/activities does not import a target, the worker or the CLI: put what both need in src/activities (a port) or src/support.' }] },
+      ],
+    },
+  },
+  {
+    // A target is adapters on ports: it reads what the worker hands it, never the worker or the CLI.
+    files: ['src/targets/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/worker/*', '**/worker', '**/client/*', '**/demo/*', '@temporalio/worker'], message: 'src/targets does not import the worker, the CLI or the demo: take what is needed as an argument (see KubernetesTargetEnv).' }] },
       ],
     },
   },

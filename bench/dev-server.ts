@@ -6,8 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../src/activities/adapters/local-process-deployer';
-import { toolPath } from '../src/activities/adapters/local-stack';
+import { freePort, toolPath } from '../src/support/tools';
 
 /** The repository root (this file runs from bench/dist/bench/). */
 export const ROOT = path.resolve(__dirname, '../../..');

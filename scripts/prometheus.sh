@@ -6,7 +6,7 @@
 # (`apt-get install -y prometheus`, 2.42 on bookworm; needs root, as CI and the dev machines are).
 #
 # The package ships a service; the local stack never uses it: it runs its own instance with its
-# own config and data dir under .data/ (see src/activities/adapters/local-stack.ts). So the install
+# own config and data dir under .data/ (see src/targets/local/stack.ts). So the install
 # runs with a policy-rc.d that forbids starting services (where none is installed already), and
 # any instance the package manager started anyway is left alone, since ours listens on its own port.
 set -euo pipefail

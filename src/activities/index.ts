@@ -1,5 +1,4 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { CheckQuery } from '../workflows/domain/queries';
 import { judgeGuardPoll, type GuardCheck, type GuardStreaks } from '../workflows/domain/guard';
 import { analysisErrorCheck, judgeRound, normaliseOutcome, type CheckResult, type MetricOutcome, type MetricReading, type RoundVerdict } from '../workflows/domain/analysis';
@@ -8,6 +7,8 @@ import type { ConfigIssue } from '../config/errors';
 import { checkConfigInput, checkReleaseInput, type ReleaseInputCheck, type WorkerRefusals } from '../config/release-input';
 import { gateActivityPollMs, gateVerdict, rollbackHookVerdict, webhookCheck, type GateType, type WebhookOutcome, type WebhookPayload } from '../workflows/domain/webhooks';
 import { HttpWebhookCaller } from './adapters/http-webhook-caller';
+import { asApplicationFailure, asFailure, FAILURE_TYPES, failureTypeOf } from './failures';
+import { heartbeat } from './heartbeat';
 import type {
   Deployer,
   HelmTarget,
@@ -51,6 +52,12 @@ export interface GuardWatchResult {
   firstBreachMs?: number;
 }
 
+/** The install's heartbeat: whether this attempt was refused by another operation's lock (the next one must not unlock it). */
+interface InstallProgress {
+  release: string;
+  locked: boolean;
+}
+
 /** The guard's heartbeat: what a retry resumes from. */
 interface GuardProgress {
   elapsedMs: number;
@@ -76,27 +83,6 @@ export type PromotionWaitResult = { passedRounds: number; checks: CheckResult[] 
 );
 
 type HookCall = { hook: WebhookTarget; payload: WebhookPayload };
-
-/** Failure types the workflow branches on (`failure.type`). */
-export const FAILURE_TYPES = { deploy: 'DeployFailed', traffic: 'TrafficFailed', readiness: 'NotReady', metricsServer: 'MetricsServerRefused' } as const;
-
-/** Heartbeats only when running inside an activity (adapters are also used outside, e.g. by the CLI). */
-function heartbeat(detail?: unknown): void {
-  try {
-    Context.current().heartbeat(detail);
-  } catch {
-    // not in an activity context
-  }
-}
-
-/** Turns an adapter error into a non-retryable failure of a given type, keeping its message. */
-async function asFailure<T>(type: string, action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (error) {
-    throw ApplicationFailure.nonRetryable((error as Error).message, type);
-  }
-}
 
 /**
  * Thin activities over the ports: they return facts (a revision, weights, readings) and leave every
@@ -159,13 +145,21 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async installRelease(args: { target: HelmTarget; release: string; version: string; extraSet?: Record<string, string | number | boolean> }): Promise<ReleaseRevision> {
-      heartbeat(`installing ${args.release}`);
-      // A retry follows a lost attempt (a worker killed mid-helm): a pending-* release is that attempt's.
-      return asFailure(FAILURE_TYPES.deploy, () => deps.deployer.install({ ...args, recoverPending: Context.current().info.attempt > 1 }));
+      const { attempt, heartbeatDetails } = Context.current().info;
+      // A retry after a lost attempt (a worker killed mid-helm) unlocks the pending-* release that attempt left;
+      // a retry after a refusal ("another operation is in progress") waits for the lock's holder, who is not us.
+      const refusedBefore = (heartbeatDetails as InstallProgress | undefined)?.locked === true;
+      heartbeat({ release: args.release, locked: false } satisfies InstallProgress);
+      try {
+        return await deps.deployer.install({ ...args, recoverPending: attempt > 1 && !refusedBefore });
+      } catch (error) {
+        if (failureTypeOf(error) === FAILURE_TYPES.releaseLocked) heartbeat({ release: args.release, locked: true } satisfies InstallProgress);
+        throw asApplicationFailure(error, FAILURE_TYPES.deploy);
+      }
     },
 
     async waitReady(args: { namespace: string; name: string; timeoutMs: number; kubeContext?: string }): Promise<void> {
-      return asFailure(FAILURE_TYPES.readiness, () => deps.readiness.waitReady({ ...args, onProgress: (detail) => heartbeat(detail) }));
+      return asFailure(FAILURE_TYPES.notReady, () => deps.readiness.waitReady({ ...args, onProgress: (detail) => heartbeat(detail) }));
     },
 
     async runTests(args: { target: HelmTarget; release: string; timeoutMs: number }): Promise<TestRun> {

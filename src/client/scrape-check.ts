@@ -8,7 +8,7 @@ import type { ReleaseConfig } from '../config';
 import { allowedPrometheusServers, findPrometheusServer, PROMETHEUS_SERVERS_ENV } from '../config/metrics-servers';
 import { scrapeIntervalOf, scrapeIntervalWarning, type ScrapeInterval } from '../config/scrape-interval';
 
-/** The local stack's Prometheus scrapes Traefik every second (src/activities/adapters/local-stack.ts). */
+/** The local stack's Prometheus scrapes Traefik every second (src/targets/local/stack.ts). */
 const LOCAL_STACK_SCRAPE: ScrapeInterval = { ms: 1_000, source: "the local stack's Prometheus" };
 
 /** What validate learnt: a warning, a note that it could not tell, or nothing to say. */

@@ -14,6 +14,12 @@ export interface PrometheusServerEntry {
   tokenEnv?: string;
 }
 
+/** A Prometheus server the worker may query, with the token it sends there (read from the env var the list names). */
+export interface PrometheusServer {
+  url: string;
+  token?: string;
+}
+
 /** The env var that lists the extra servers: `URL` or `URL=TOKEN_ENV_VAR`, separated by commas or spaces. */
 export const PROMETHEUS_SERVERS_ENV = 'DOCUTAG_PROMETHEUS_SERVERS';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
-import { allowedPrometheusServers, parsePrometheusServers, PROMETHEUS_SERVERS_ENV } from '../config/metrics-servers';
+import { allowedPrometheusServers, parsePrometheusServers, PROMETHEUS_SERVERS_ENV, type PrometheusServer } from '../config/metrics-servers';
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 
@@ -8,6 +8,10 @@ const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
  * The worker's environment: where its secrets live (never in workflow data). Validated once at start.
  */
 export const workerEnvSchema = z.object({
+  /** Where the worker's releases run. */
+  DOCUTAG_TARGET: z.enum(['kubernetes', 'local'], { message: 'expected kubernetes (helm, TraefikService) or local (the local stack: Traefik, Prometheus and local processes)' }).default('kubernetes'),
+  /** Target local: configs, logs and Prometheus' data; emptied when the worker starts. */
+  DOCUTAG_LOCAL_DATA_DIR: z.string().min(1).default('.data/local-stack'),
   PROMETHEUS_URL: z.url({ protocol: /^https?$/, message: 'expected the Prometheus base URL, e.g. http://prometheus.monitoring:9090' }).optional(),
   PROMETHEUS_BEARER_TOKEN: z.string().min(1).optional(),
   /**
@@ -46,12 +50,6 @@ export const workerEnvSchema = z.object({
   /** Lowest level the worker logs (its own lines, workflow and activity logs, Temporal's core). */
   DOCUTAG_LOG_LEVEL: z.preprocess((value) => (typeof value === 'string' ? value.toUpperCase() : value), z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` })).default('INFO'),
 });
-
-/** A Prometheus server the worker may query, with the token it sends there (read from the env var the list names). */
-export interface PrometheusServer {
-  url: string;
-  token?: string;
-}
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema> & {
   /** PROMETHEUS_URL (with PROMETHEUS_BEARER_TOKEN) first, then DOCUTAG_PROMETHEUS_SERVERS: the only servers that get a token. */

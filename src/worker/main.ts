@@ -25,7 +25,7 @@ export async function runWorker(io: WorkerIO, env: NodeJS.ProcessEnv): Promise<n
   if (!installed) log('a Temporal Runtime was already installed in this process: its logger and metrics settings stay in effect');
   try {
     // DOCUTAG_TARGET picks them: kubernetes (default) or local (starts the local stack, stopped with the worker).
-    const adapters = await createWorkerAdapters(env, workerEnv, log);
+    const adapters = await createWorkerAdapters(workerEnv, log);
     const { worker, close, settings } = await createReleaseWorker({ deps: adapters.deps, env }).catch(async (error: unknown) => {
       await adapters.stop();
       throw error;

@@ -2,7 +2,8 @@
  * Waiting on an activity while a person may steer, the one pattern the guard and the gates share,
  * and what a person is told of a failed activity.
  */
-import { ActivityFailure, CancellationScope, condition } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition } from '@temporalio/workflow';
+import { FAILURE_TYPES, type FailureType } from '../activities/failures';
 import type { HookSpec, WebhookOutcome } from './domain';
 
 /** Something that ends the normal flow of a strategy: a person's signal or a decision to roll back. */
@@ -16,11 +17,20 @@ export interface HookAnswer {
   outcome: WebhookOutcome;
 }
 
-/** The message a person needs from a failed activity: the root cause, not Temporal's wrapper. */
+/** What a person does about a failure of each type, told after its message (a type not listed needs no advice). */
+const FAILURE_ADVICE: Partial<Record<FailureType, string>> = {
+  [FAILURE_TYPES.chartInvalid]: 'the chart does not render with these values, so it was not retried: fix the chart or helm.set and start the release again',
+  [FAILURE_TYPES.releaseLocked]: 'another helm operation held the release through every attempt: if no helm process runs, helm history shows the pending revision to roll back',
+  [FAILURE_TYPES.clusterUnreachable]: 'the API server stayed unreachable through every attempt',
+};
+
+/** The message a person needs from a failed activity: the root cause, not Temporal's wrapper, and what its type advises. */
 export function failureMessage(error: unknown): string {
   let current: unknown = error;
   while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  return current instanceof Error ? current.message : String(error);
+  if (!(current instanceof Error)) return String(error);
+  const advice = current instanceof ApplicationFailure && current.type ? FAILURE_ADVICE[current.type as FailureType] : undefined;
+  return advice ? `${current.message} (${advice})` : current.message;
 }
 
 /**

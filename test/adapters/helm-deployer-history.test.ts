@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CommandRunner } from '../../src/activities/adapters/command-runner';
 import { createProcessRunner } from '../../src/activities/adapters/command-runner';
-import { HelmCommandError, HelmDeployer } from '../../src/activities/adapters/helm-deployer';
+import { HelmCommandError, HelmDeployer } from '../../src/targets/kubernetes/helm-deployer';
 import type { HelmTarget } from '../../src/activities/ports';
 
 const FAKE_HELM = path.resolve(__dirname, '../support/fake-helm.js');

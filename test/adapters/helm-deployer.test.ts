@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createProcessRunner } from '../../src/activities/adapters/command-runner';
-import { HelmCommandError, HelmDeployer } from '../../src/activities/adapters/helm-deployer';
+import { HelmCommandError, HelmDeployer } from '../../src/targets/kubernetes/helm-deployer';
 import type { HelmTarget } from '../../src/activities/ports';
 
 const FAKE_HELM = path.resolve(__dirname, '../support/fake-helm.js');

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { createProcessRunner, type CommandRunner } from '../../src/activities/adapters/command-runner';
-import { HelmDeployer } from '../../src/activities/adapters/helm-deployer';
-import { valueAt, valuesDocument } from '../../src/activities/adapters/helm-values';
+import { HelmDeployer } from '../../src/targets/kubernetes/helm-deployer';
+import { valueAt, valuesDocument } from '../../src/targets/kubernetes/helm-values';
 import type { HelmTarget } from '../../src/activities/ports';
 
 const ROOT = path.join(__dirname, '../..');

@@ -3,7 +3,7 @@
  * API server stand-in, and the `kubectl rollout status` rule it applies, table by table.
  */
 import * as k8s from '@kubernetes/client-node';
-import { deploymentReadiness, KubernetesReadiness, type DeploymentsClient } from '../../src/activities/adapters/kubernetes-readiness';
+import { deploymentReadiness, KubernetesReadiness, type DeploymentsClient } from '../../src/targets/kubernetes/readiness';
 import { FakeKubernetesApi } from '../support/stand-ins';
 
 let kube: FakeKubernetesApi;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import axios from 'axios';
 import { createActivities, type ActivityDeps } from '../../src/activities';
 import { StaticMetricsProvider } from '../../src/activities/adapters/in-memory';
-import { freePort } from '../../src/activities/adapters/local-process-deployer';
+import { freePort } from '../../src/support/tools';
 import type { MetricsProvider } from '../../src/activities/ports';
 import { bodyExcerpt, parseSampleValue, PrometheusMetricsProvider } from '../../src/activities/adapters/prometheus-metrics';
 import { judgeCheck, type MetricOutcome } from '../../src/workflows/domain/analysis';

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import * as k8s from '@kubernetes/client-node';
 import type { TrafficSplit } from '../../src/activities/ports';
-import { TraefikTrafficRouter } from '../../src/activities/adapters/traefik-router';
+import { TraefikTrafficRouter } from '../../src/targets/kubernetes/traefik-router';
 import { FakeKubernetesApi } from '../support/stand-ins';
 
 const TOKEN = 'kube-test-token-7f3a';

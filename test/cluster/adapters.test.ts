@@ -12,9 +12,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { createProcessRunner, type CommandRunner } from '../../src/activities/adapters/command-runner';
-import { HelmDeployer } from '../../src/activities/adapters/helm-deployer';
-import { KubernetesReadiness } from '../../src/activities/adapters/kubernetes-readiness';
-import { TraefikTrafficRouter, type CustomObjectsClient } from '../../src/activities/adapters/traefik-router';
+import { HelmDeployer } from '../../src/targets/kubernetes/helm-deployer';
+import { KubernetesReadiness } from '../../src/targets/kubernetes/readiness';
+import { TraefikTrafficRouter, type CustomObjectsClient } from '../../src/targets/kubernetes/traefik-router';
 import type { HelmTarget, TrafficSplit } from '../../src/activities/ports';
 import { LocalKubeCluster, provideClusterTools, ROOT, scratchDir, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
 

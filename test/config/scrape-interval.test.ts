@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from '../../src/activities/adapters/local-process-deployer';
+import { freePort } from '../../src/support/tools';
 import { runCli } from '../../src/client/cli';
 import type { CliIO } from '../../src/client/output';
 import { promDurationMs, scrapeIntervalOf, scrapeIntervalWarning } from '../../src/config/scrape-interval';

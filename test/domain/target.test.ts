@@ -1,4 +1,4 @@
-import { fileProviderServicePattern as adapterPattern } from '../../src/activities/adapters/traefik-file-router';
+import { fileProviderServicePattern as adapterPattern } from '../../src/targets/local/traefik-file-router';
 import { parseConfig } from '../../src/config';
 import { fileProviderServicePattern, localTargetOf, metricChecks, servicePatternFor } from '../../src/workflows/domain';
 

@@ -1,5 +1,5 @@
-import { probe, type LocalProcessDeployer } from '../../src/activities/adapters/local-process-deployer';
-import type { TraefikFileRouter } from '../../src/activities/adapters/traefik-file-router';
+import { probe, type LocalProcessDeployer } from '../../src/targets/local/process-deployer';
+import type { TraefikFileRouter } from '../../src/targets/local/traefik-file-router';
 import { LoadGenerator, type LoadResponse } from '../../src/load/load-generator';
 import { collect, DEMO_APP, groupAlive, provideTools, ROOT, startStack, target, TOOLS_TIMEOUT_MS, uniqueSplit, waitUntil } from './support';
 

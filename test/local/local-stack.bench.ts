@@ -8,7 +8,7 @@
  * queries, an upgrade under load, and how soon a canary stops receiving traffic after 100/0.
  */
 import { DEMO_APP, provideTools, ROOT, startStack, target, TOOLS_TIMEOUT_MS, uniqueSplit, waitUntil, collect } from './support';
-import { fileProviderServicePattern } from '../../src/activities/adapters/traefik-file-router';
+import { fileProviderServicePattern } from '../../src/targets/local/traefik-file-router';
 import { metricChecks } from '../../src/workflows/domain/queries';
 import { LoadGenerator, type LoadResponse } from '../../src/load/load-generator';
 

@@ -1,6 +1,6 @@
-import type { LocalProcessDeployer } from '../../src/activities/adapters/local-process-deployer';
+import type { LocalProcessDeployer } from '../../src/targets/local/process-deployer';
 import type { PrometheusMetricsProvider } from '../../src/activities/adapters/prometheus-metrics';
-import { fileProviderServicePattern, type TraefikFileRouter } from '../../src/activities/adapters/traefik-file-router';
+import { fileProviderServicePattern, type TraefikFileRouter } from '../../src/targets/local/traefik-file-router';
 import type { TrafficSplit } from '../../src/activities/ports';
 import type { MetricOutcome } from '../../src/workflows/domain/analysis';
 import { metricChecks, type MetricChecksInput } from '../../src/workflows/domain/queries';

@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LocalStack, toolPath } from '../../src/activities/adapters/local-stack';
-import { liveGroupMembers, type LocalTrackConfig } from '../../src/activities/adapters/local-process-deployer';
+import { toolPath } from '../../src/support/tools';
+import { LocalStack } from '../../src/targets/local/stack';
+import { liveGroupMembers, type LocalTrackConfig } from '../../src/targets/local/process-deployer';
 import type { HelmTarget, TrafficSplit } from '../../src/activities/ports';
 import type { LoadGenerator, LoadSnapshot } from '../../src/load/load-generator';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import axios from 'axios';
-import { LocalProcessDeployer } from '../../src/activities/adapters/local-process-deployer';
-import { TraefikFileRouter, weightedServiceName } from '../../src/activities/adapters/traefik-file-router';
+import { LocalProcessDeployer } from '../../src/targets/local/process-deployer';
+import { TraefikFileRouter, weightedServiceName } from '../../src/targets/local/traefik-file-router';
 import { LoadGenerator, type LoadResponse } from '../../src/load/load-generator';
 import { collect, DEMO_APP, provideTools, ROOT, startStack, target, TOOLS_TIMEOUT_MS, uniqueSplit, waitUntil } from './support';
 

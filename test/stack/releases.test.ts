@@ -14,7 +14,7 @@ import type { HelmTarget, TrafficSplit } from '../../src/activities/ports';
 import { startReleaseWorkflow } from '../../src/client/commands/start';
 import { parseConfig, type ConfigInput, type ReleaseConfig } from '../../src/config';
 import { LoadGenerator, type LoadResponse } from '../../src/load/load-generator';
-import { createLocalAdapters, type AppliedWeights, type LocalAdapters } from '../../src/worker/local-adapters';
+import { createLocalAdapters, type AppliedWeights, type LocalAdapters } from '../../src/targets/local/adapters';
 import { createReleaseWorker } from '../../src/worker/worker';
 import { durationMs, localTargetOf } from '../../src/workflows/domain';
 import type { ReleaseResult } from '../../src/workflows/types';

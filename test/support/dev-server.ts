@@ -1,17 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { toolPath } from '../../src/activities/adapters/local-stack';
-import { freePort } from '../../src/activities/adapters/local-process-deployer';
-
-const ROOT = path.resolve(__dirname, '../..');
-
-export { freePort };
-
-/** The Temporal CLI binary, from PATH or .tools/bin, built once by the project's script. */
-export function temporalBinary(): string {
-  return toolPath('temporal', ROOT);
-}
+import { freePort, toolPath } from '../../src/support/tools';
 
 export interface DevServer {
   address: string;
@@ -40,7 +29,7 @@ async function waitUntilServing(address: string, timeoutMs = 60_000): Promise<vo
 
 /** A real Temporal dev server (CLI v1.5.1), headless, on a free port, with a SQLite file if given. */
 export async function startDevServer(options: { dbFile?: string; port?: number } = {}): Promise<DevServer> {
-  const binary = temporalBinary();
+  const binary = toolPath('temporal');
   const port = options.port ?? (await freePort());
   const address = `127.0.0.1:${port}`;
   let child: ChildProcess | undefined;

@@ -10,7 +10,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, Runtime, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { parseConfig, type ConfigInput, type ReleaseConfig } from '../../src/config';
 import { startReleaseWorkflow } from '../../src/client/commands/start';
-import { createKubernetesAdapters } from '../../src/worker/adapters';
+import { createKubernetesAdapters } from '../../src/targets/kubernetes/adapters';
 import { readWorkerEnv } from '../../src/worker/environment';
 import { createReleaseWorker } from '../../src/worker/worker';
 import type { ReleaseResult } from '../../src/workflows/types';

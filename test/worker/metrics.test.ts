@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RELEASE_METRICS } from '../../src/worker/metrics';
 import type { ReleaseResult } from '../../src/workflows/types';
-import { freePort } from '../support/dev-server';
+import { freePort } from '../../src/support/tools';
 import { eventually, ReleaseHarness, workflowBundle } from '../support/harness';
 
 interface Sample {

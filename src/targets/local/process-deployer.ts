@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import type { Deployer, HelmTarget, ReadinessChecker, ReleaseHistoryEntry, ReleaseRevision, TestRun } from '../ports';
-import type { LocalEndpoints } from './local-endpoints';
+import type { Deployer, HelmTarget, ReadinessChecker, ReleaseHistoryEntry, ReleaseRevision, TestRun } from '../../activities/ports';
+import { freePort } from '../../support/tools';
+import type { LocalEndpoints } from './endpoints';
 
 /**
  * How one track of a service runs on target `local` (the config's `local:` block).
@@ -90,18 +90,6 @@ const HOST = '127.0.0.1';
 const OUTPUT_TAIL_CHARS = 4000;
 const PROBE_TIMEOUT_MS = 1000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A port nobody listens on right now (the OS picks it). */
-export function freePort(host = HOST): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The HTTP status of GET `url` (0 when it could not connect or timed out). */
 export function probe(url: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<number> {

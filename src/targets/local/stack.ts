@@ -1,16 +1,14 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import axios from 'axios';
 import YAML from 'yaml';
-import type { TrafficSplit } from '../ports';
-import { LocalEndpoints } from './local-endpoints';
-import { freePort, LocalProcessDeployer, probe, type LocalProcessDeployerOptions } from './local-process-deployer';
-import { PrometheusMetricsProvider } from './prometheus-metrics';
+import type { TrafficSplit } from '../../activities/ports';
+import { LocalEndpoints } from './endpoints';
+import { freePort, toolPath } from '../../support/tools';
+import { LocalProcessDeployer, probe, type LocalProcessDeployerOptions } from './process-deployer';
+import { PrometheusMetricsProvider } from '../../activities/adapters/prometheus-metrics';
 import { splitPathPrefix, TraefikFileRouter, type TraefikFileRouterOptions } from './traefik-file-router';
-
-/** The project root: scripts/traefik.sh and scripts/prometheus.sh live under it. */
-const ROOT = path.resolve(__dirname, '../../..');
 
 /**
  * Histogram buckets of `traefik_service_request_duration_seconds`, in seconds: fine from 1 ms to
@@ -18,15 +16,6 @@ const ROOT = path.resolve(__dirname, '../../..');
  * histogram_quantile interpolates within a narrow bucket.
  */
 export const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1, 2.5, 5, 10];
-
-/** The path of a binary the project's script provides (building or installing it once). */
-export function toolPath(script: 'temporal' | 'traefik' | 'prometheus', root = ROOT): string {
-  try {
-    return execFileSync('bash', [path.join(root, 'scripts', `${script}.sh`), 'path'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  } catch (error) {
-    throw new Error(`scripts/${script}.sh could not provide ${script}: ${(error as Error).message}`);
-  }
-}
 
 export interface LocalStackOptions {
   /** Directory for configs, logs and Prometheus' data; emptied at start (e.g. `.data/local-stack`). */

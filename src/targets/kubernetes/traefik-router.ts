@@ -1,4 +1,4 @@
-import type { TrafficRouter, TrafficSplit, TrafficWeights } from '../ports';
+import type { TrafficRouter, TrafficSplit, TrafficWeights } from '../../activities/ports';
 
 /** The part of @kubernetes/client-node's CustomObjectsApi this adapter uses (injected). */
 export interface CustomObjectsClient {

@@ -14,7 +14,7 @@ import { runCli } from '../../src/client/cli';
 import type { CliIO } from '../../src/client/output';
 import { prometheusServerKey } from '../../src/config/metrics-servers';
 import { readWorkerEnv, redactSecrets } from '../../src/worker/environment';
-import { createMetricsServers, MetricsServerRefusedError } from '../../src/worker/prometheus-servers';
+import { createMetricsServers, MetricsServerRefusedError } from '../../src/targets/kubernetes/prometheus-servers';
 import { FakePrometheus } from '../support/stand-ins';
 
 let main: FakePrometheus;

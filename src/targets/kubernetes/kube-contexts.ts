@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import type { ReadinessChecker, TrafficRouter, TrafficSplit } from '../activities/ports';
+import type { ReadinessChecker, TrafficRouter, TrafficSplit } from '../../activities/ports';
 
 /**
  * The worker's kubeconfig seen one context at a time: a release that names `helm.kubeContext` gets

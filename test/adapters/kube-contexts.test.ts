@@ -1,11 +1,11 @@
 /*
- * The worker's kubeconfig seen one context at a time (src/worker/kube-contexts.ts): a release's
+ * The worker's kubeconfig seen one context at a time (src/targets/kubernetes/kube-contexts.ts): a release's
  * helm.kubeContext picks the API server its router and readiness checks talk to, as `--kube-context`
  * does for helm; an unknown context is refused with the contexts the worker has.
  */
 import * as k8s from '@kubernetes/client-node';
 import type { ReadinessChecker, TrafficSplit } from '../../src/activities/ports';
-import { KubeContexts, readinessByContext, routerByContext } from '../../src/worker/kube-contexts';
+import { KubeContexts, readinessByContext, routerByContext } from '../../src/targets/kubernetes/kube-contexts';
 
 function kubeconfig(): k8s.KubeConfig {
   const config = new k8s.KubeConfig();

@@ -1,18 +1,20 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Deployer, HelmTarget, ReleaseHistoryEntry, ReleaseRevision } from '../ports';
-import type { CommandRunner } from './command-runner';
+import type { Deployer, HelmTarget, ReleaseHistoryEntry, ReleaseRevision } from '../../activities/ports';
+import type { CommandRunner } from '../../activities/adapters/command-runner';
+import { TypedFailure } from '../../activities/failures';
+import { helmFailureType } from './helm-failures';
 import { valueAt, valuesDocument, type HelmValue } from './helm-values';
 
-/** helm exited non-zero; the message quotes its stderr. */
-export class HelmCommandError extends Error {
+/** helm exited non-zero; the message quotes its stderr, the failure type says what it means. */
+export class HelmCommandError extends TypedFailure {
   constructor(
     readonly action: string,
     readonly release: string,
     readonly stderr: string,
   ) {
-    super(`helm ${action} ${release} failed: ${stderr.trim().split('\n').slice(-5).join(' | ') || '(no output)'}`);
+    super(`helm ${action} ${release} failed: ${stderr.trim().split('\n').slice(-5).join(' | ') || '(no output)'}`, helmFailureType(stderr));
     this.name = 'HelmCommandError';
   }
 }

@@ -1,4 +1,5 @@
-import type { ReadinessChecker } from '../ports';
+import { FAILURE_TYPES, TypedFailure } from '../../activities/failures';
+import type { ReadinessChecker } from '../../activities/ports';
 import { describeKubeError } from './traefik-router';
 
 /** The part of @kubernetes/client-node's AppsV1Api this adapter uses (injected). */
@@ -46,6 +47,6 @@ export class KubernetesReadiness implements ReadinessChecker {
       onProgress?.(last);
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
-    throw new Error(`deployment ${namespace}/${name} not ready after ${timeoutMs}ms: ${last}`);
+    throw new TypedFailure(`deployment ${namespace}/${name} not ready after ${timeoutMs}ms: ${last}`, FAILURE_TYPES.notReady);
   }
 }

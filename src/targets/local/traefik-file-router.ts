@@ -2,8 +2,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AxiosInstance } from 'axios';
 import YAML from 'yaml';
-import type { TrafficRouter, TrafficSplit, TrafficWeights } from '../ports';
-import type { EndpointChange, LocalEndpoints } from './local-endpoints';
+import type { TrafficRouter, TrafficSplit, TrafficWeights } from '../../activities/ports';
+import type { EndpointChange, LocalEndpoints } from './endpoints';
 
 /*
  * Names in Traefik's file provider (Traefik adds `@file` to each):

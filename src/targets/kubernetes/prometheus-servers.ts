@@ -1,13 +1,20 @@
 import axios from 'axios';
-import { findPrometheusServer, metricsServerRefusal } from '../config/metrics-servers';
-import { PrometheusMetricsProvider } from '../activities/adapters/prometheus-metrics';
-import type { MetricsProvider } from '../activities/ports';
-import type { WorkerEnv } from './environment';
+import { findPrometheusServer, metricsServerRefusal, type PrometheusServer } from '../../config/metrics-servers';
+import { PrometheusMetricsProvider } from '../../activities/adapters/prometheus-metrics';
+import { FAILURE_TYPES, TypedFailure } from '../../activities/failures';
+import type { MetricsProvider } from '../../activities/ports';
+
+/** The worker's Prometheus settings (readWorkerEnv reads them): the default server, the listed ones with their tokens. */
+export interface PrometheusEnv {
+  PROMETHEUS_URL?: string | undefined;
+  PROMETHEUS_TIMEOUT_MS: number;
+  prometheusServers: PrometheusServer[];
+}
 
 /** A config named a Prometheus server the worker does not list; nothing was sent to it. */
-export class MetricsServerRefusedError extends Error {
+export class MetricsServerRefusedError extends TypedFailure {
   constructor(message: string) {
-    super(message);
+    super(message, FAILURE_TYPES.metricsServer);
     this.name = 'MetricsServerRefusedError';
   }
 }
@@ -18,7 +25,7 @@ export class MetricsServerRefusedError extends Error {
  * DOCUTAG_PROMETHEUS_SERVERS); one that is not listed throws MetricsServerRefusedError before any
  * request is made.
  */
-export function createMetricsServers(env: Pick<WorkerEnv, 'prometheusServers' | 'PROMETHEUS_TIMEOUT_MS' | 'PROMETHEUS_URL'>): (serverUrl?: string) => MetricsProvider {
+export function createMetricsServers(env: PrometheusEnv): (serverUrl?: string) => MetricsProvider {
   const providers = new Map<string, MetricsProvider>();
   const unconfigured: MetricsProvider = {
     query: async () => ({ kind: 'error', message: 'no Prometheus configured: set PROMETHEUS_URL on the worker (or list the config\'s metricsServer in DOCUTAG_PROMETHEUS_SERVERS)' }),
