@@ -108,6 +108,12 @@ export function createActivities(deps: ActivityDeps) {
       return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
     }
   };
+  /** One check's reading: its query's answer, and for a bound against the primary the primary's answer too (the two run side by side). */
+  const readingOf = async (metrics: MetricsProvider, { query, reference, ...check }: CheckQuery): Promise<MetricReading> => {
+    if (!reference) return { ...check, outcome: await outcomeOf(metrics, query) };
+    const [outcome, referenceOutcome] = await Promise.all([outcomeOf(metrics, query), outcomeOf(metrics, reference.query)]);
+    return { ...check, reference: { change: reference.change }, outcome, referenceOutcome };
+  };
   const refusals: WorkerRefusals = {
     metricsServer: (metricsServer) => {
       if (metricsServer === undefined) return null;
@@ -193,7 +199,7 @@ export function createActivities(deps: ActivityDeps) {
      */
     async queryChecks(args: { checks: CheckQuery[]; metricsServer?: string }): Promise<MetricReading[]> {
       const metrics = await asFailure(FAILURE_TYPES.metricsServer, async () => deps.metricsFor(args.metricsServer));
-      return Promise.all(args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await outcomeOf(metrics, query) })));
+      return Promise.all(args.checks.map((check) => readingOf(metrics, check)));
     },
 
     /**
@@ -291,7 +297,7 @@ export function createActivities(deps: ActivityDeps) {
         context.heartbeat({ passedRounds });
         try {
           const metrics = deps.metricsFor(args.metricsServer);
-          const readings = await Promise.all(args.checks.map(async ({ query, ...check }) => ({ ...check, outcome: await outcomeOf(metrics, query) })));
+          const readings = await Promise.all(args.checks.map((check) => readingOf(metrics, check)));
           const verdict = judgeRound(readings);
           return { passed: verdict.passed, checks: [...hookChecks, ...verdict.checks] };
         } catch (error) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isScalar, LineCounter, parseDocument, visit, YAMLParseError, type Document } from 'yaml';
 import { ConfigError, formatPath, type ConfigIssue } from './errors';
 import { configFromFlaggerValues, mergeConfig } from './flagger-values';
+import { resolveMetricTemplates } from './metric-templates';
 import { configSchema, resolveNames, type ReleaseConfig } from './schema';
 
 /** Largest config file read; anything bigger is not a release config. */
@@ -141,10 +142,18 @@ export interface LoadConfigOptions {
 /** Reads, merges and validates a release config file. Throws ConfigError; never returns a bad config. */
 export function loadConfigFile(file: string, options: LoadConfigOptions = {}): ReleaseConfig {
   const raw = parseYamlText(readText(file, '--config', 'a release.yaml'), file);
-  if (!options.valuesFile) return parseConfig(raw, file);
+  if (!options.valuesFile) return parseConfig(withTemplates(raw, file, file), file);
   const values = parseYamlText(readText(options.valuesFile, '--values', 'a Helm values file with a flagger: block'), options.valuesFile);
   const fromValues = configFromFlaggerValues(values);
   if (fromValues.issues.length) throw new ConfigError(options.valuesFile, fromValues.issues);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return parseConfig(raw, file);
-  return parseConfig(mergeConfig(fromValues.config, raw as Record<string, unknown>), `${file} (with ${options.valuesFile})`);
+  const source = `${file} (with ${options.valuesFile})`;
+  return parseConfig(withTemplates(mergeConfig(fromValues.config, raw as Record<string, unknown>), file, source), source);
+}
+
+/** The config with its Flagger MetricTemplates read in (files relative to `file`); throws ConfigError naming each bad reference. */
+function withTemplates(raw: unknown, file: string, source: string): unknown {
+  const resolved = resolveMetricTemplates(raw, file);
+  if (resolved.issues.length) throw new ConfigError(source, resolved.issues);
+  return resolved.config;
 }

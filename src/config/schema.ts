@@ -11,13 +11,14 @@ import { valuePathProblem } from './value-paths';
 /** Longest duration accepted: no interval or timeout of a release is longer than a day. */
 const MAX_DURATION_MS = 24 * 3_600_000;
 
-const duration = z
-  .string()
-  .regex(DURATION_PATTERN, { message: 'expected a duration like 500ms, 10s, 1m or 1h' })
+const duration = z.string().superRefine((text, ctx) => {
+  if (!DURATION_PATTERN.test(text)) return ctx.addIssue({ code: 'custom', message: 'expected a duration like 500ms, 10s, 1m or 1h' });
+  const ms = durationMs(text);
   // A zero interval or timeout would spin or give up at once; Prometheus refuses a zero range.
-  .refine((text) => !DURATION_PATTERN.test(text) || durationMs(text) > 0, { message: 'expected a duration above zero, e.g. 500ms, 10s, 1m or 1h' })
+  if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'expected a duration above zero, e.g. 500ms, 10s, 1m or 1h' });
   // 99999999999999999999h passes the pattern and becomes a timer Temporal cannot schedule (and a helm --timeout helm refuses).
-  .refine((text) => !DURATION_PATTERN.test(text) || durationMs(text) <= MAX_DURATION_MS, { message: 'expected a duration of at most 24h' });
+  else if (ms > MAX_DURATION_MS) ctx.addIssue({ code: 'custom', message: 'expected a duration of at most 24h' });
+});
 /** Only http(s): the worker calls these URLs, and `file:` or `javascript:` would never work. */
 const httpUrl = (message: string) => z.url({ protocol: /^https?$/, message });
 /** `scheme://user:pass@host`: the config is the workflow input, so credentials would be readable in the Web UI. */
@@ -65,15 +66,53 @@ const webhookSchema = z.strictObject({
   metadata: z.record(z.string(), z.string()).default({}),
 });
 
+/** How far from the primary's value, measured in the same round with the same query, the canary may be. */
+const changeBound = z.number().min(0, { message: 'expected how far from the primary the canary may be, at least 0' }).optional();
+const relativeBounds = {
+  /** At most this much below the primary (in the check's unit: percentage points for the success rate). */
+  maxDecrease: changeBound,
+  /** At most this many percent below the primary's value. */
+  maxDecreasePercent: changeBound,
+  /** At most this much above the primary (ms for the p99). */
+  maxIncrease: changeBound,
+  /** At most this many percent above the primary's value. */
+  maxIncreasePercent: changeBound,
+  /** Measured, recorded and shown, never counted toward a decision (Argo Rollouts' dryRun). */
+  dryRun: z.boolean().optional(),
+};
+const RELATIVE_KEYS = ['maxDecrease', 'maxDecreasePercent', 'maxIncrease', 'maxIncreasePercent'] as const;
+const hasRelativeBound = (metric: Partial<Record<(typeof RELATIVE_KEYS)[number], number>>) => RELATIVE_KEYS.some((key) => metric[key] !== undefined);
+
 const customMetricSchema = z
   .strictObject({
     name: z.string().regex(/^[a-zA-Z][\w-]*$/, { message: 'expected a name of letters, digits, "-" and "_"' }),
     query: z.string().min(1, { message: 'expected a PromQL query' }),
     min: z.number().optional(),
     max: z.number().optional(),
+    ...relativeBounds,
+    /**
+     * The primary's query for a relative bound, when `query` names its track itself (a Flagger
+     * template's `{{ namespace }}-{{ target }}-canary-.*`); default: `query` with `{{ target }}` the primary.
+     */
+    primaryQuery: z.string().min(1, { message: 'expected a PromQL query' }).optional(),
+    /**
+     * A Flagger MetricTemplate the query came from (read when the config file was loaded: the query
+     * above is the template's); kept for the record. Its `{{ target }}` is the workload (service.name).
+     */
+    templateRef: z.strictObject({ name: z.string().min(1), namespace: z.string().optional(), file: z.string().min(1) }).optional(),
+    templateVariables: z.record(z.string(), z.string()).optional(),
   })
-  .refine((metric) => metric.min !== undefined || metric.max !== undefined, {
-    message: 'expected a threshold: set min (the value must stay at or above it) or max (at or below it)',
+  .refine((metric) => metric.min !== undefined || metric.max !== undefined || hasRelativeBound(metric), {
+    message: 'expected a threshold: set min (the value must stay at or above it), max (at or below it), or a bound against the primary (maxIncrease, maxIncreasePercent, maxDecrease, maxDecreasePercent)',
+  })
+  .refine((metric) => metric.templateRef === undefined || !hasRelativeBound(metric) || metric.primaryQuery !== undefined, {
+    message:
+      "a Flagger template names its track itself ({{ target }} is the workload, as in {{ namespace }}-{{ target }}-canary-.*): a bound against the primary needs primaryQuery, the same query for the primary's pods (e.g. -primary-.* for -canary-.*)",
+    path: ['primaryQuery'],
+  })
+  .refine((metric) => metric.primaryQuery === undefined || hasRelativeBound(metric), {
+    message: 'primaryQuery is only read by a bound against the primary: add maxIncrease, maxIncreasePercent, maxDecrease or maxDecreasePercent, or remove it',
+    path: ['primaryQuery'],
   })
   .refine((metric) => metric.min === undefined || metric.max === undefined || metric.min <= metric.max, {
     message: 'min is above max: no value can pass the check; swap them (min is the lowest value allowed, max the highest)',
@@ -176,10 +215,11 @@ export const configSchema = z
             enabled: z.boolean().default(true),
             // 0% passes every round: the check would never fail (turn it off with enabled: false instead).
             threshold: percent.refine((value) => value > 0, { message: 'expected a minimum success rate above 0% (0 passes every round; use enabled: false to turn the check off), e.g. 99' }).default(99),
+            ...relativeBounds,
           })
           .prefault({}),
         requestDuration: z
-          .strictObject({ enabled: z.boolean().default(true), threshold: z.number().positive().default(500) })
+          .strictObject({ enabled: z.boolean().default(true), threshold: z.number().positive().default(500), ...relativeBounds })
           .prefault({}),
         custom: z.array(customMetricSchema).default([]),
       })
@@ -315,8 +355,15 @@ function refuseUnsafeCombinations(config: Record<string, unknown>, ctx: { addIss
       ...(enabled(metrics.requestDuration) ? ['request-duration'] : []),
       ...(Array.isArray(metrics.custom) ? metrics.custom.flatMap((custom) => (isRecord(custom) && typeof custom.name === 'string' ? [custom.name] : [])) : []),
     ];
+    const dryRun = [
+      ...(isRecord(metrics.requestSuccessRate) && metrics.requestSuccessRate.dryRun === true ? ['request-success-rate'] : []),
+      ...(isRecord(metrics.requestDuration) && metrics.requestDuration.dryRun === true ? ['request-duration'] : []),
+      ...(Array.isArray(metrics.custom) ? metrics.custom.flatMap((custom) => (isRecord(custom) && custom.dryRun === true && typeof custom.name === 'string' ? [custom.name] : [])) : []),
+    ];
     guard.checks.forEach((check, index) => {
-      if (isRecord(check) && typeof check.name === 'string' && check.name && !known.includes(check.name)) {
+      if (isRecord(check) && typeof check.name === 'string' && dryRun.includes(check.name)) {
+        add(['analysis', 'guard', 'checks', index, 'name'], `"${check.name}" is a dry-run check: it never decides, so the guard does not poll it; remove dryRun from the check or this guard entry`);
+      } else if (isRecord(check) && typeof check.name === 'string' && check.name && !known.includes(check.name)) {
         add(['analysis', 'guard', 'checks', index, 'name'], `"${check.name}" is not one of this config's checks (${known.join(', ') || 'none'}): the guard polls a check's own query; name one of those`);
       }
     });

@@ -1,5 +1,5 @@
 import { isCancellation } from '@temporalio/workflow';
-import { blueGreenNoDataHint, decideBlueGreenRound, decideWatchRound, metricChecks } from './domain';
+import { blueGreenNoDataHint, decideBlueGreenRound, decideWatchRound } from './domain';
 import { openTrack } from './opening';
 import { failureMessage, type ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
@@ -13,7 +13,7 @@ import type { ReleaseResult } from './types';
 export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
   const { config, version, primary, canary: green, status, steering } = run;
   const { iterations, postSwitchIterations: watchRounds, threshold } = config.analysis;
-  const measured = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
+  const measured = run.trackChecks();
   // Before the switch green sees no user traffic: a no-data check says why and what to add.
   const hint = blueGreenNoDataHint(config.traffic.canaryService, run.hooks.hooksOf('rollout').map((hook) => hook.name));
   const analysisChecks = measured.map((check) => ({ ...check, noDataHint: hint }));

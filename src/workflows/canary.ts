@@ -1,5 +1,5 @@
 import { isCancellation } from '@temporalio/workflow';
-import { metricChecks, weightSchedule } from './domain';
+import { weightSchedule } from './domain';
 import { openTrack } from './opening';
 import { failureMessage, type ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
@@ -12,7 +12,7 @@ import type { ReleaseResult } from './types';
 export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
   const { config, version, primary, canary, status, steering } = run;
   const schedule = weightSchedule(config.analysis);
-  const checks = metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics }, config.traffic.canaryService);
+  const checks = run.trackChecks();
   const promoteNow = () => run.promote('promoted by a person, remaining steps skipped');
   const guarded = run.rounds.guardOn(checks);
   const progress = { installed: false };

@@ -1,5 +1,5 @@
 import { CancellationScope } from '@temporalio/workflow';
-import { directStory, durationMs, outputTail, planDirect, webhookCheck } from './domain';
+import { directStory, outputTail, planDirect, webhookCheck } from './domain';
 import { failureMessage, type ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
 
@@ -115,7 +115,7 @@ export async function runDirect(run: ReleaseRun): Promise<ReleaseResult> {
     stepMs = Date.now();
     let tests: { passed: boolean; output: string };
     try {
-      tests = await acts.tests.runTests({ target, release: primary, timeoutMs: durationMs(config.webhooks.helmTests.timeout) });
+      tests = await acts.tests.runTests({ target, release: primary, timeoutMs: run.timings.helmTestsTimeoutMs });
     } catch (error) {
       tests = { passed: false, output: `helm test could not run: ${failureMessage(error)}` };
     }

@@ -6,6 +6,7 @@ import { judgeDrill } from './domain/drill';
 import { SEARCH_ATTRIBUTES } from './messages';
 import { release } from './release';
 import { releaseWorkflowId, type DrillInput, type DrillResult, type ReleaseResult } from './types';
+import { releaseTimings } from './timings';
 
 const acts = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumAttempts: 3 } });
 const notifyActs = proxyActivities<ReleaseActivities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', maximumAttempts: 2 } });
@@ -22,6 +23,7 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
   const drill = config.drill;
   const startedAt = new Date().toISOString();
   const maxRestoreMs = durationMs(drill.maxRestore);
+  const timings = releaseTimings(config);
   const service = `${config.service.namespace}/${config.service.name}`;
   const target = {
     namespace: config.service.namespace,
@@ -29,7 +31,7 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
     valuesFiles: config.helm.valuesFiles,
     versionValue: config.helm.versionValue,
     set: config.helm.set,
-    timeoutMs: durationMs(config.helm.timeout),
+    timeoutMs: timings.helmTimeoutMs,
     ...localTargetOf(config),
   };
   const childId = releaseWorkflowId(config.service.namespace, config.service.name);
@@ -73,7 +75,7 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
   // A metrics round on the primary: it must serve, and be healthy, once the drill is over.
   const primaryChecks = judgeRound(
     await acts.queryChecks({
-      checks: metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, target: config.target, ...config.metrics, custom: [] }, config.traffic.primaryService),
+      checks: metricChecks({ namespace: config.service.namespace, intervalMs: timings.intervalMs, target: config.target, ...config.metrics, custom: [] }, config.traffic.primaryService),
       ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
     }),
   ).checks;

@@ -5,9 +5,10 @@
  */
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import { decideRound, durationMs, gatePollMs, gateVerdict, hooksOfType, rollbackHookVerdict, webhookCheck, type CheckQuery, type CheckResult, type GateType, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
+import { decideRound, gatePollMs, gateVerdict, hooksOfType, rollbackHookVerdict, webhookCheck, type CheckQuery, type CheckResult, type GateType, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
 import type { ReleaseInput, ReleaseStatus } from './types';
 import type { Steering } from './steering';
+import type { ReleaseTimings } from './timings';
 import { failureMessage, unlessSteered, type HookAnswer, type StepResult } from './steered';
 
 /** What the webhooks need of the release they belong to (run.ts's ReleaseRun). */
@@ -16,7 +17,7 @@ export interface WebhookHost {
   readonly status: ReleaseStatus;
   readonly steering: Steering;
   readonly checksum: string;
-  readonly intervalMs: number;
+  readonly timings: Pick<ReleaseTimings, 'intervalMs' | 'longestHookMs' | 'hookTimeoutMs'>;
   readonly acts: { hooks: Pick<ReleaseActivities, 'callWebhook'> };
   firstFailedCheckMs: number | null;
   record(message: string): void;
@@ -59,10 +60,9 @@ export class Webhooks {
     gateActivity: boolean,
     promotionActivity: boolean,
   ) {
-    const config = run.config;
     this.gateActivity = gateActivity;
     this.promotionActivity = gateActivity && promotionActivity;
-    const hookTimeoutsMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
+    const { intervalMs, longestHookMs: hookTimeoutsMs } = run.timings;
     this.gateActs = proxyActivities<ReleaseActivities>({
       startToCloseTimeout: GATE_WAIT_MAX_MS + 2 * 60_000 + 2 * hookTimeoutsMs,
       // Every poll (10 s apart at most, plus the hooks' own timeouts) heartbeats; a lost worker is noticed after that.
@@ -71,7 +71,7 @@ export class Webhooks {
     });
     // A wait returns after its last round ends, at most one interval past its time.
     this.promotionActs = proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: PROMOTION_WAIT_MAX_MS + run.intervalMs + 2 * 60_000 + 4 * hookTimeoutsMs,
+      startToCloseTimeout: PROMOTION_WAIT_MAX_MS + intervalMs + 2 * 60_000 + 4 * hookTimeoutsMs,
       heartbeatTimeout: 10_000 + 2 * hookTimeoutsMs + 30_000,
       retry: { initialInterval: '1s', maximumInterval: '30s' },
     });
@@ -85,7 +85,7 @@ export class Webhooks {
   /** A hook as the activities call it, with what it is sent (Flagger's payload: the service, the phase, this run's checksum, the hook's metadata). */
   private webhookCall(hook: HookSpec) {
     return {
-      hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: durationMs(hook.timeout) },
+      hook: { name: hook.name, type: hook.type, url: hook.url, timeoutMs: this.run.timings.hookTimeoutMs(hook) },
       payload: { name: this.run.config.service.name, namespace: this.run.config.service.namespace, phase: this.run.status.phase, checksum: this.run.checksum, metadata: hook.metadata },
     };
   }
@@ -143,7 +143,7 @@ export class Webhooks {
       this.run.status.waitingFor = verdict.waitingFor;
       if (verdict.note !== lastNote) this.run.record(verdict.note);
       lastNote = verdict.note;
-      await condition(() => this.run.steering.abortRequested || this.run.steering.promoteRequested, gatePollMs(this.run.intervalMs, attempt));
+      await condition(() => this.run.steering.abortRequested || this.run.steering.promoteRequested, gatePollMs(this.run.timings.intervalMs, attempt));
     }
   }
 
@@ -174,7 +174,7 @@ export class Webhooks {
             type,
             hooks: this.webhookCalls(hooks),
             rollbackHooks: type === 'confirm-rollout' ? [] : this.webhookCalls(this.hooksOf('rollback')),
-            intervalMs: this.run.intervalMs,
+            intervalMs: this.run.timings.intervalMs,
             lastNote,
             maxMs: GATE_WAIT_MAX_MS,
           }),
@@ -245,7 +245,7 @@ export class Webhooks {
             rolloutHooks: this.webhookCalls(this.hooksOf('rollout')),
             checks,
             ...(this.run.config.metricsServer ? { metricsServer: this.run.config.metricsServer } : {}),
-            intervalMs: this.run.intervalMs,
+            intervalMs: this.run.timings.intervalMs,
             lastNote,
             maxRounds: PROMOTION_ROUNDS_PER_WAIT,
             maxMs: PROMOTION_WAIT_MAX_MS,

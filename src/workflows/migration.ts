@@ -102,6 +102,7 @@ export async function migration(input: MigrationInput): Promise<void> {
   // A refused config fails the workflow below; a handler waiting on it must not also leave an unhandled rejection.
   admission.catch(() => undefined);
   const { config } = input;
+  const intervalMs = durationMs(config.analysis.interval);
   const service = `${config.service.namespace}/${config.service.name}`;
   const needed = config.migration?.directReleasesToPass ?? 3;
   const state: MigrationState = input.state
@@ -150,7 +151,7 @@ export async function migration(input: MigrationInput): Promise<void> {
           ? item(phase, 'traefik', 'failed', `TraefikService ${split.namespace}/${split.router} lacks ${missing.join(' and ')}`)
           : item(phase, 'traefik', 'passed', `TraefikService ${split.namespace}/${split.router} lists ${traffic.services.join(', ')}`);
       const readings = await checks.queryChecks({
-        checks: metricChecks({ namespace: config.service.namespace, interval: config.analysis.interval, ...config.metrics, requestSuccessRate: { ...config.metrics.requestSuccessRate, enabled: true }, requestDuration: { ...config.metrics.requestDuration, enabled: true }, custom: [] }, config.traffic.primaryService),
+        checks: metricChecks({ namespace: config.service.namespace, intervalMs, ...config.metrics, requestSuccessRate: { ...config.metrics.requestSuccessRate, enabled: true }, requestDuration: { ...config.metrics.requestDuration, enabled: true }, custom: [] }, config.traffic.primaryService),
         ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
       });
       const outcomes = readings.map((reading) => ({ name: reading.name, outcome: normaliseOutcome(reading.outcome) }));

@@ -3,7 +3,6 @@
  * confirm-rollout gate, the cleared canary track, the install, readiness and helm tests, with an
  * abort honoured between every step.
  */
-import { durationMs } from './domain';
 import type { ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
 
@@ -40,7 +39,7 @@ export async function openTrack(run: ReleaseRun, opening: TrackOpening, progress
   if (steering.abortRequested) return run.rollBack(steering.abortReason, false);
   if (config.webhooks.helmTests.enabled) {
     run.record(`Running helm tests of ${canary}`);
-    const tests = await acts.tests.runTests({ target, release: canary, timeoutMs: durationMs(config.webhooks.helmTests.timeout) });
+    const tests = await acts.tests.runTests({ target, release: canary, timeoutMs: run.timings.helmTestsTimeoutMs });
     if (!tests.passed) return run.rollBack(`helm test of ${opening.trackLabel} failed: ${tests.output.split('\n').slice(-3).join(' | ')}`, false);
     run.record('Helm tests passed');
   }

@@ -4,8 +4,9 @@
  */
 import { condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import { analysisErrorCheck, decideRound, durationMs, guardChecks, guardRuns, judgeRound, webhookCheck, type CheckQuery, type CheckResult, type GuardCheck, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
+import { analysisErrorCheck, decideRound, guardChecks, guardRuns, judgeRound, webhookCheck, type CheckQuery, type CheckResult, type GuardCheck, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
 import type { Steering } from './steering';
+import type { ReleaseTimings } from './timings';
 import { failureMessage, unlessSteered, type HookAnswer } from './steered';
 import type { ReleaseInput, ReleaseStatus } from './types';
 
@@ -17,7 +18,7 @@ export interface RoundsHost {
   readonly config: ReleaseInput['config'];
   readonly status: ReleaseStatus;
   readonly steering: Steering;
-  readonly intervalMs: number;
+  readonly timings: Pick<ReleaseTimings, 'intervalMs' | 'guardIntervalMs'>;
   /** Whether a round's unexpected error is a failed check (CHECKPOINTS_PATCH). */
   readonly checkpoints: boolean;
   readonly hooks: { hooksOf(type: HookType): HookSpec[]; callHooks(hooks: HookSpec[]): Promise<HookAnswer[]> };
@@ -28,7 +29,6 @@ export interface RoundsHost {
 }
 
 export class Rounds {
-  private readonly guardIntervalMs: number;
   /** The guard's activity: one per analysis interval, heartbeating every poll. */
   private readonly guardActs: Pick<ReleaseActivities, 'guardTrack'>;
 
@@ -38,12 +38,11 @@ export class Rounds {
     private readonly analysis: Pick<ReleaseActivities, 'queryChecks'>,
     private readonly guarded: boolean,
   ) {
-    const guard = run.config.analysis.guard;
-    this.guardIntervalMs = guard ? durationMs(guard.interval) : run.intervalMs;
+    const { intervalMs, guardIntervalMs } = run.timings;
     this.guardActs = proxyActivities<ReleaseActivities>({
-      startToCloseTimeout: run.intervalMs + 120_000,
+      startToCloseTimeout: intervalMs + 120_000,
       // Three polls without a heartbeat mean a lost worker: the retry resumes from the last poll.
-      heartbeatTimeout: Math.max(30_000, 3 * this.guardIntervalMs),
+      heartbeatTimeout: Math.max(30_000, 3 * guardIntervalMs),
       retry: { initialInterval: '1s', maximumAttempts: 3 },
     });
   }
@@ -52,7 +51,7 @@ export class Rounds {
   guardOn(checks: readonly CheckQuery[]): GuardCheck[] {
     if (!this.guarded) return [];
     const guarded = guardChecks(this.run.config.analysis.guard, checks);
-    return guardRuns(this.run.config.analysis.guard, this.run.intervalMs, this.guardIntervalMs, guarded) ? guarded : [];
+    return guardRuns(this.run.config.analysis.guard, this.run.timings.intervalMs, this.run.timings.guardIntervalMs, guarded) ? guarded : [];
   }
 
   /**
@@ -62,7 +61,7 @@ export class Rounds {
   async waitInterval(guarded: readonly GuardCheck[] = []): Promise<IntervalEnd> {
     const { steering } = this.run;
     for (;;) {
-      const watched = guarded.length ? await this.guardedWait(guarded) : await this.steeredWithin(this.run.intervalMs);
+      const watched = guarded.length ? await this.guardedWait(guarded) : await this.steeredWithin(this.run.timings.intervalMs);
       if (steering.abortRequested) return 'abort';
       if (steering.promoteRequested) return 'promote';
       if (typeof watched === 'object') return watched;
@@ -77,13 +76,14 @@ export class Rounds {
    * rest of the interval to a timer and the round goes on as without it.
    */
   private async guardedWait(guarded: readonly GuardCheck[]): Promise<'steered' | 'elapsed' | { guard: string }> {
-    const { config, intervalMs } = this.run;
+    const { config } = this.run;
+    const { intervalMs, guardIntervalMs } = this.run.timings;
     const startedMs = Date.now();
     const first = await unlessSteered(
       () =>
         this.guardActs.guardTrack({
           checks: [...guarded],
-          pollMs: this.guardIntervalMs,
+          pollMs: guardIntervalMs,
           consecutive: config.analysis.guard!.consecutive,
           durationMs: intervalMs,
           ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),

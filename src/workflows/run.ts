@@ -8,12 +8,14 @@ import { CancellationScope, condition, log, patched, proxyActivities, proxyLocal
 import type { ReleaseActivities } from '../activities';
 import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
-  durationMs,
   localTargetOf,
+  metricChecks,
+  servicePatternFor,
   trafficSplitOf,
   nextPhase,
   postRolloutNote,
   releaseChecksum,
+  type CheckQuery,
   type Phase,
   type RoundVerdict,
 } from './domain';
@@ -23,6 +25,7 @@ import { Steering } from './steering';
 import { GATE_ACTIVITY_PATCH, PROMOTION_ACTIVITY_PATCH, Webhooks } from './gates';
 import { Rounds } from './rounds';
 import { Traffic } from './traffic';
+import { releaseTimings, type ReleaseTimings } from './timings';
 import { failureMessage, type HookAnswer, type Interruption, type StepResult } from './steered';
 import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
 
@@ -66,7 +69,7 @@ export function runPatches(): RunPatches {
 }
 
 /** Retry profiles. Traffic must reach a decided state, so it retries longest; Slack never blocks a release. */
-function activityProfiles(helmTimeoutMs: number, testTimeoutMs: number, hookTimeoutMs: number) {
+function activityProfiles({ helmTimeoutMs, helmTestsTimeoutMs: testTimeoutMs, longestHookMs: hookTimeoutMs }: ReleaseTimings) {
   return {
     deploy: proxyActivities<ReleaseActivities>({
       startToCloseTimeout: helmTimeoutMs + 120_000,
@@ -120,8 +123,8 @@ export class ReleaseRun {
   readonly config: ReleaseInput['config'];
   readonly version: string;
   readonly startedMs = Date.now();
-  readonly helmTimeoutMs: number;
-  readonly intervalMs: number;
+  /** The config's durations in ms, parsed once. */
+  readonly timings: ReleaseTimings;
   readonly acts: ReturnType<typeof activityProfiles>;
   readonly target: HelmTarget;
   readonly split: TrafficSplit;
@@ -154,18 +157,16 @@ export class ReleaseRun {
     const { config, version } = input;
     this.config = config;
     this.version = version;
-    this.helmTimeoutMs = durationMs(config.helm.timeout);
-    const hookTimeoutMs = Math.max(10_000, ...config.webhooks.hooks.map((hook) => durationMs(hook.timeout)));
-    this.acts = activityProfiles(this.helmTimeoutMs, durationMs(config.webhooks.helmTests.timeout), hookTimeoutMs);
+    this.timings = releaseTimings(config);
+    this.acts = activityProfiles(this.timings);
     this.checkpoints = patches.checkpoints;
-    this.intervalMs = durationMs(config.analysis.interval);
     this.target = {
       namespace: config.service.namespace,
       chart: config.helm.chart ?? '',
       valuesFiles: config.helm.valuesFiles,
       versionValue: config.helm.versionValue,
       set: config.helm.set,
-      timeoutMs: this.helmTimeoutMs,
+      timeoutMs: this.timings.helmTimeoutMs,
       ...(config.helm.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
       ...localTargetOf(config),
     };
@@ -219,10 +220,19 @@ export class ReleaseRun {
     this.metrics.failedChecks(checks);
   }
 
+  /** The round's checks of the track under analysis (the canary, or green), each bound against the primary measured beside it. */
+  trackChecks(): CheckQuery[] {
+    const { config } = this;
+    const { namespace } = config.service;
+    const { canaryService, primaryService } = config.traffic;
+    const primary = { service: primaryService, servicePattern: servicePatternFor(config.target, namespace, primaryService) };
+    return metricChecks({ namespace, workload: config.service.name, intervalMs: this.timings.intervalMs, target: config.target, ...config.metrics }, canaryService, undefined, primary);
+  }
+
   /** Waits for a track's deployment, read through the release's kube context (the one helm uses). */
   waitReady(name: string): Promise<void> {
     const { namespace, kubeContext } = this.target;
-    return this.acts.deploy.waitReady({ namespace, name, timeoutMs: this.helmTimeoutMs, ...(kubeContext ? { kubeContext } : {}) });
+    return this.acts.deploy.waitReady({ namespace, name, timeoutMs: this.timings.helmTimeoutMs, ...(kubeContext ? { kubeContext } : {}) });
   }
 
   /** Every phase and weight change is recorded, so the metrics follow the status from here. */

@@ -212,7 +212,7 @@ describe('helpful messages', () => {
   test.each([
     ['analysis.interval', { analysis: { interval: '1 minute' } }, /500ms, 10s, 1m or 1h/],
     ['analysis.stepWeights', { analysis: { stepWeights: [10, 5] } }, /strictly increasing/],
-    ['metrics.custom[0]', { metrics: { custom: [{ name: 'e', query: 'q' }] } }, /set min .* or max/],
+    ['metrics.custom[0]', { metrics: { custom: [{ name: 'e', query: 'q' }] } }, /set min .*, max .*, or a bound against the primary/],
     ['webhooks.hooks[0].type', { webhooks: { hooks: [{ name: 'g', type: 'x', url: 'http://g/' }] } }, /confirm-rollout, pre-rollout, rollout/],
     ['strategy', { strategy: 'x' }, /canary, blueGreen \(or blue-green\) or direct/],
     ['service.name', { service: { name: 'A', namespace: 'b' } }, /Kubernetes name/],

@@ -37,7 +37,7 @@ describe('promRange', () => {
     ['1ms', '1s'],
     ['0s', '1s'],
   ])('turns the interval %j into the PromQL range %j', (interval, range) => {
-    expect(promRange(interval)).toBe(range);
+    expect(promRange(durationMs(interval))).toBe(range);
   });
 });
 

@@ -10,7 +10,7 @@ import { breaches, guardChecks, guardRuns, judgeGuardPoll, type GuardCheck, type
 import { metricChecks } from '../../src/workflows/domain/queries';
 
 const roundChecks = metricChecks(
-  { namespace: 'shop', interval: '1m', requestSuccessRate: { enabled: true, threshold: 99 }, requestDuration: { enabled: true, threshold: 500 }, custom: [{ name: 'queue-depth', query: 'sum(queue{app="{{ target }}"})', max: 100 }] },
+  { namespace: 'shop', intervalMs: 60_000, requestSuccessRate: { enabled: true, threshold: 99 }, requestDuration: { enabled: true, threshold: 500 }, custom: [{ name: 'queue-depth', query: 'sum(queue{app="{{ target }}"})', max: 100 }] },
   'web-canary',
 );
 const on: GuardConfig = { enabled: true, interval: '10s', consecutive: 2 };

@@ -1,8 +1,9 @@
 import { metricChecks, renderTemplate, traefikServicePattern, type MetricChecksInput } from '../../src/workflows/domain/queries';
+import { durationMs } from '../../src/workflows/domain/duration';
 
 const input = (overrides: Partial<MetricChecksInput> = {}): MetricChecksInput => ({
   namespace: 'docutag',
-  interval: '1m',
+  intervalMs: 60_000,
   requestSuccessRate: { enabled: true, threshold: 99 },
   requestDuration: { enabled: true, threshold: 500 },
   custom: [],
@@ -81,7 +82,7 @@ describe('metricChecks: Flagger Traefik templates', () => {
     ['500ms', '[1s]'],
     ['120s', '[2m]'],
   ])('uses the analysis interval %s as the range %s', (interval, range) => {
-    for (const check of metricChecks(input({ interval }), 'svc')) expect(check.query).toContain(range);
+    for (const check of metricChecks(input({ intervalMs: durationMs(interval) }), 'svc')) expect(check.query).toContain(range);
   });
 
   test.each([
@@ -106,7 +107,7 @@ describe('metricChecks: custom queries', () => {
     const [check] = metricChecks(
       input({
         ...none,
-        interval: '30s',
+        intervalMs: 30_000,
         custom: [{ name: 'errors', query: 'sum(rate(app_errors_total{namespace="{{ namespace }}",service="{{ target }}"}[{{ interval }}]))', max: 1 }],
       }),
       'docutag-controller-canary',

@@ -28,7 +28,7 @@ describe('where a release runs, as the activities see it', () => {
   });
 
   test('metricChecks measure the file provider\'s service on target local, the CRD service otherwise', () => {
-    const input = { namespace: 'shop', interval: '5s', requestSuccessRate: { enabled: true, threshold: 99 }, requestDuration: { enabled: false, threshold: 500 }, custom: [] };
+    const input = { namespace: 'shop', intervalMs: 5_000, requestSuccessRate: { enabled: true, threshold: 99 }, requestDuration: { enabled: false, threshold: 500 }, custom: [] };
     expect(metricChecks({ ...input, target: 'local' }, 'web-canary')[0]!.query).toContain('service=~"shop-web-canary@file"');
     expect(metricChecks(input, 'web-canary')[0]!.query).toContain('service=~"shop-web-canary-[0-9]+@kubernetescrd"');
     expect(servicePatternFor('kubernetes', 'shop', 'web')).toBe('shop-web-[0-9]+@kubernetescrd');

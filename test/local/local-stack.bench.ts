@@ -55,7 +55,7 @@ it('measures the local stack', async () => {
     await deployer.install({ target: target('shop', { FAULT_ERROR_RATE: '0.2' }), release: fresh.canaryService, version: '1.1.0' });
     await router.setWeights({ split: fresh, weights: { primaryWeight: 50, canaryWeight: 50 } });
     const query = metricChecks(
-      { namespace: 'shop', interval: '10s', requestSuccessRate: { enabled: true, threshold: 99 }, requestDuration: { enabled: false, threshold: 500 }, custom: [] },
+      { namespace: 'shop', intervalMs: 10_000, requestSuccessRate: { enabled: true, threshold: 99 }, requestDuration: { enabled: false, threshold: 500 }, custom: [] },
       fresh.canaryService,
       fileProviderServicePattern('shop', fresh.canaryService),
     )[0]!.query;

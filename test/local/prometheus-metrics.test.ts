@@ -14,7 +14,7 @@ import { DEMO_APP, provideTools, ROOT, startStack, target, TOOLS_TIMEOUT_MS, uni
  */
 const ANALYSIS: MetricChecksInput = {
   namespace: 'shop',
-  interval: '10s',
+  intervalMs: 10_000,
   requestSuccessRate: { enabled: true, threshold: 99 },
   requestDuration: { enabled: true, threshold: 500 },
   custom: [],

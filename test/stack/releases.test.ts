@@ -192,6 +192,42 @@ describe('releases on the local stack (real Traefik, Prometheus and demo-app pro
     );
   });
 
+  test('checks against the primary on real series: a canary with 10% errors beside a 1%-error primary passes the absolute 80% and is rolled back by maxDecrease 3; a copy of the primary is promoted', async () => {
+    const relative = (set: Record<string, string>, threshold: number) =>
+      serviceConfig({
+        helm: { timeout: '30s', set },
+        webhooks: { helmTests: { enabled: false } },
+        analysis: { threshold, stepWeights: [50], maxWeight: 50 },
+        metrics: { requestSuccessRate: { threshold: 80, maxDecrease: 3 }, requestDuration: { enabled: false } },
+      });
+    const primaryErrors = { FAULT_ERROR_RATE: '0.01' };
+    const servingWithErrors = async (config: ReleaseConfig) => {
+      await local.deps.deployer.install({ target: targetOf(config), release: config.helm.releases.primary, version: '1.0.0', extraSet: primaryErrors });
+      return trafficOn(config, '1.0.0');
+    };
+
+    // 250 requests a track a round: 90% ± 2 passes 80% by five deviations, and 9 points ± 2 below the primary is far past 3.
+    const faulty = relative({ FAULT_ERROR_RATE: '0.1' }, 2);
+    const faultyTraffic = await servingWithErrors(faulty);
+    const caught = await release(faulty, '1.2.0');
+    await settle(faultyTraffic);
+    const copy = relative(primaryErrors, 2);
+    const copyTraffic = await servingWithErrors(copy);
+    const copied = await release(copy, '1.1.0');
+    await settle(copyTraffic);
+
+    expect(caught.outcome).toBe('rolledBack');
+    const [absolute, againstPrimary] = ['request-success-rate', 'request-success-rate-vs-primary'].map((name) => caught.status.lastChecks.find((check) => check.name === name));
+    expect(absolute).toMatchObject({ passed: true });
+    expect(againstPrimary).toMatchObject({ passed: false, reference: expect.any(Number) });
+    expect(againstPrimary!.value!).toBeLessThan(95);
+    expect(againstPrimary!.reference!).toBeGreaterThan(96);
+    expect(caught.reason).toMatch(/request-success-rate-vs-primary: canary [\d.]+%, primary [\d.]+%, allowed −3 \(minimum [\d.]+%\): below it/);
+    expect(copied.outcome).toBe('promoted');
+    expect(copied.status.lastChecks.find((check) => check.name === 'request-success-rate-vs-primary')).toMatchObject({ passed: true, reference: expect.any(Number) });
+    process.stdout.write(`against the primary: faulty ${againstPrimary!.value!.toFixed(2)}% vs ${againstPrimary!.reference!.toFixed(2)}%; copy ${copied.status.lastChecks.map((check) => check.reason).join('; ')}\n`);
+  });
+
   test('the guard: a canary failing every request at interval 30s / threshold 5 is rolled back within seconds, before its first round, and nothing sent after 100/0 reaches it', async () => {
     const config = serviceConfig({
       helm: { timeout: '30s', set: { FAULT_ERROR_RATE: '1' } },

@@ -121,15 +121,29 @@ export interface MetricReading {
   outcome: MetricOutcome;
   /** Extra advice for a no-data or NaN result (no traffic to measure; e.g. blue-green: no traffic reaches green). */
   noDataHint?: string;
+  /** A bound against the primary: `threshold` is the allowed change, in the check's unit or in percent of the primary's value. */
+  reference?: { change: RelativeChange };
+  /** What the primary's query produced in the same round (a check with `reference`). */
+  referenceOutcome?: MetricOutcome;
+  /** Measured and shown, never counted toward a decision. */
+  dryRun?: true;
 }
+
+/** How a relative bound's allowed change is expressed: in the check's unit (percentage points, ms), or in percent of the primary's value. */
+export type RelativeChange = 'absolute' | 'percent';
 
 /** The judged check, as shown in `status.lastChecks` and in Slack. */
 export interface CheckResult {
   name: string;
   value: number | null;
+  /** The bound the value was held to (for a check against the primary: the primary's value moved by the allowed change). */
   threshold: number;
   passed: boolean;
   reason: string;
+  /** The primary's value, for a check against the primary (null: the primary had none). */
+  reference?: number | null;
+  /** Measured and shown, never counted: the round is decided without it. */
+  dryRun?: true;
 }
 
 export interface RoundVerdict {
@@ -146,13 +160,22 @@ const fmt = (value: number, unit: string) => `${Number.isFinite(value) && !Numbe
  * counts toward the failed-check threshold instead of crashing the round.
  */
 export function judgeCheck(reading: MetricReading): CheckResult {
+  const judged = reading.reference ? judgeAgainstPrimary(reading, reading.reference.change) : judgeAbsolute(reading);
+  return reading.dryRun ? { ...judged, dryRun: true, reason: `dry-run: ${judged.reason}` } : judged;
+}
+
+/** The failed check for an outcome that is not a value, saying what came back. */
+function faultCheck(reading: MetricReading, outcome: MetricFault, track = ''): CheckResult {
+  const { name, threshold } = reading;
+  const hint = reading.noDataHint && NO_TRAFFIC_KINDS.has(outcome.kind) ? `. ${reading.noDataHint}` : '';
+  const what = DATA_KINDS.has(outcome.kind) ? outcome.message : `the metrics query failed (${outcome.message})`;
+  return { name, value: null, threshold, passed: false, reason: `${name}: ${track}${what}; counted as a failed check${hint}` };
+}
+
+function judgeAbsolute(reading: MetricReading): CheckResult {
   const { name, bound, threshold, unit } = reading;
   const outcome = normaliseOutcome(reading.outcome);
-  if (outcome.kind !== 'value') {
-    const hint = reading.noDataHint && NO_TRAFFIC_KINDS.has(outcome.kind) ? `. ${reading.noDataHint}` : '';
-    const what = DATA_KINDS.has(outcome.kind) ? outcome.message : `the metrics query failed (${outcome.message})`;
-    return { name, value: null, threshold, passed: false, reason: `${name}: ${what}; counted as a failed check${hint}` };
-  }
+  if (outcome.kind !== 'value') return faultCheck(reading, outcome);
   const limit = `${bound === 'min' ? 'minimum' : 'maximum'} ${fmt(threshold, unit)}`;
   const passed = bound === 'min' ? outcome.value >= threshold : outcome.value <= threshold;
   return {
@@ -164,16 +187,55 @@ export function judgeCheck(reading: MetricReading): CheckResult {
   };
 }
 
-/** A round passes when every check passes; a round with no checks passes (nothing to judge). */
+/**
+ * A bound against the primary: the canary's value held to the primary's, moved by the allowed change
+ * ("canary 98.10%, primary 98.60%, allowed −0.5"). A primary that served nothing in the window (the
+ * canary at 100%, or blue-green after the switch) leaves nothing to compare: the check passes and says
+ * so, and the absolute bounds decide. A primary whose query failed is a failed check, as any failed query.
+ */
+function judgeAgainstPrimary(reading: MetricReading, change: RelativeChange): CheckResult {
+  const { name, bound, threshold: allowed, unit } = reading;
+  const canary = normaliseOutcome(reading.outcome);
+  const primary = normaliseOutcome(reading.referenceOutcome);
+  const sign = bound === 'min' ? '−' : '+';
+  // Percentage points of a success rate read "−0.5"; a change in percent of the primary "+20%"; one in ms "+50ms".
+  const amount = String(Number(allowed.toFixed(2)));
+  const allowance = `allowed ${sign}${change === 'percent' ? `${amount}%` : `${amount}${unit === '%' ? '' : unit}`}`;
+  if (primary.kind !== 'value') {
+    if (NO_TRAFFIC_KINDS.has(primary.kind)) return { name, value: canary.kind === 'value' ? canary.value : null, threshold: allowed, passed: true, reference: null, reason: `${name}: the primary served no requests in the window, nothing to compare with (${allowance}); the other checks decide` };
+    return { ...faultCheck(reading, primary, 'primary: '), reference: null };
+  }
+  if (canary.kind !== 'value') return { ...faultCheck(reading, canary, 'canary: '), reference: primary.value };
+  const delta = change === 'percent' ? (Math.abs(primary.value) * allowed) / 100 : allowed;
+  const limit = bound === 'min' ? primary.value - delta : primary.value + delta;
+  const passed = bound === 'min' ? canary.value >= limit : canary.value <= limit;
+  return {
+    name,
+    value: canary.value,
+    threshold: limit,
+    passed,
+    reference: primary.value,
+    reason: `${name}: canary ${fmt(canary.value, unit)}, primary ${fmt(primary.value, unit)}, ${allowance} (${bound === 'min' ? 'minimum' : 'maximum'} ${fmt(limit, unit)})${passed ? '' : `: ${bound === 'min' ? 'below' : 'above'} it`}`,
+  };
+}
+
 /** What went wrong inside a round (an activity failed for good, an answer the judge cannot read), as a failed check that counts toward the threshold. */
 export function analysisErrorCheck(message: string): CheckResult {
   return { name: 'analysis error', value: null, threshold: 0, passed: false, reason: `analysis error: ${message}` };
 }
 
+/** A round passes when every counted check passes (dry-run ones are shown, not counted); a round with no checks passes (nothing to judge). */
 export function judgeRound(readings: MetricReading[]): RoundVerdict {
   const checks = readings.map(judgeCheck);
-  return { passed: checks.every((check) => check.passed), checks };
+  return { passed: checks.every(counts.passed), checks };
 }
+
+const counts = {
+  /** A check that passed, or does not count. */
+  passed: (check: CheckResult) => check.passed || check.dryRun === true,
+  /** A check whose failure counts toward the round. */
+  failed: (check: CheckResult) => !check.passed && check.dryRun !== true,
+};
 
 export type RoundDecision =
   | { action: 'advance'; failedChecks: number; reason: string }
@@ -187,7 +249,7 @@ export type RoundDecision =
 export function decideRound(verdict: RoundVerdict, failedChecksBefore: number, threshold: number): RoundDecision {
   if (verdict.passed) return { action: 'advance', failedChecks: failedChecksBefore, reason: 'all checks passed' };
   const failedChecks = failedChecksBefore + 1;
-  const failures = verdict.checks.filter((check) => !check.passed).map((check) => check.reason).join('; ');
+  const failures = verdict.checks.filter(counts.failed).map((check) => check.reason).join('; ');
   if (failedChecks >= threshold) {
     return { action: 'rollback', failedChecks, reason: `failed checks reached the threshold (${failedChecks}/${threshold}): ${failures}` };
   }

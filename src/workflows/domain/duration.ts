@@ -11,11 +11,10 @@ export function durationMs(text: string): number {
 }
 
 /**
- * The PromQL range of a config duration. Prometheus needs a window of at least a few scrapes,
+ * The PromQL range of a duration in ms. Prometheus needs a window of at least a few scrapes,
  * so sub-second analysis intervals still query over 1s at minimum.
  */
-export function promRange(text: string): string {
-  const ms = durationMs(text);
+export function promRange(ms: number): string {
   // A zero or sub-second window is not a range Prometheus accepts ("0h" is a parse error).
   if (ms < 1_000) return '1s';
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;

@@ -33,7 +33,8 @@ export const GUARD_DEFAULTS = { successRateBelow: 90, latencyFactor: 5 } as cons
 /** The checks the guard polls: the configured bounds on the round's checks, or the defaults on the built-in ones. */
 export function guardChecks(guard: GuardConfig | undefined, checks: readonly CheckQuery[]): GuardCheck[] {
   if (!guard?.enabled) return [];
-  const byName = new Map(checks.map((check) => [check.name, check]));
+  // Dry-run checks never decide; checks against the primary need two queries, so the guard keeps to absolute bounds.
+  const byName = new Map(checks.filter((check) => !check.dryRun && !check.reference).map((check) => [check.name, check]));
   if (guard.checks) {
     return guard.checks.flatMap(({ name, min, max }) => {
       const check = byName.get(name) ?? byName.get(`${name}-max`);

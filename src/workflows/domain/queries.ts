@@ -1,20 +1,48 @@
-import type { MetricReading } from './analysis';
+import type { MetricReading, RelativeChange } from './analysis';
 import { promRange } from './duration';
 
 /** A check to run: the rendered PromQL and how its value is judged. */
-export interface CheckQuery extends Omit<MetricReading, 'outcome'> {
+export interface CheckQuery extends Omit<MetricReading, 'outcome' | 'referenceOutcome'> {
   query: string;
+  /** A bound against the primary: its query, run in the same round (`threshold` is then the allowed change). */
+  reference?: { query: string; change: RelativeChange };
+}
+
+/** The bounds a check may carry against the primary, as the config names them. */
+export interface RelativeBounds {
+  maxDecrease?: number | undefined;
+  maxDecreasePercent?: number | undefined;
+  maxIncrease?: number | undefined;
+  maxIncreasePercent?: number | undefined;
+  dryRun?: boolean | undefined;
+}
+
+/** Each relative bound of a check: which way, and whether the allowed change is in the check's unit or in percent of the primary's value. */
+const RELATIVE_BOUNDS = [
+  { key: 'maxDecrease', bound: 'min', change: 'absolute', suffix: 'decrease' },
+  { key: 'maxDecreasePercent', bound: 'min', change: 'percent', suffix: 'decrease-percent' },
+  { key: 'maxIncrease', bound: 'max', change: 'absolute', suffix: 'increase' },
+  { key: 'maxIncreasePercent', bound: 'max', change: 'percent', suffix: 'increase-percent' },
+] as const;
+
+/** Where the primary is measured for relative bounds: its service (the `{{ target }}` of custom queries) and Traefik's pattern of it. */
+export interface ReferenceTrack {
+  service: string;
+  servicePattern: string;
 }
 
 /** What `metricChecks` needs from the config. */
 export interface MetricChecksInput {
   namespace: string;
-  interval: string;
+  /** analysis.interval in ms: the range of every query. */
+  intervalMs: number;
   /** Where the service runs; picks how Traefik names the measured service (default `kubernetes`). */
   target?: 'kubernetes' | 'local';
-  requestSuccessRate: { enabled: boolean; threshold: number };
-  requestDuration: { enabled: boolean; threshold: number };
-  custom: Array<{ name: string; query: string; min?: number; max?: number }>;
+  requestSuccessRate: { enabled: boolean; threshold: number } & RelativeBounds;
+  requestDuration: { enabled: boolean; threshold: number } & RelativeBounds;
+  custom: Array<{ name: string; query: string; min?: number | undefined; max?: number | undefined; primaryQuery?: string | undefined; templateRef?: object | undefined } & RelativeBounds>;
+  /** The workload (service.name): what `{{ target }}` is in a Flagger template, which names its track itself. */
+  workload?: string;
 }
 
 /**
@@ -48,39 +76,62 @@ export function renderTemplate(template: string, values: { namespace: string; ta
 /**
  * The checks of one analysis round for the measured track's Kubernetes Service (the canary, green,
  * or the primary after a drill): Flagger's Traefik success rate (%) and p99 (ms), then custom queries.
- * The service pattern follows `input.target` unless given.
+ * The service pattern follows `input.target` unless given. With a `reference` track (the primary),
+ * each bound against it is a check of its own, `<name>-vs-primary`, whose query runs on both tracks.
  */
-export function metricChecks(input: MetricChecksInput, measuredService: string, servicePattern = servicePatternFor(input.target, input.namespace, measuredService)): CheckQuery[] {
-  const range = promRange(input.interval);
-  const selector = `service=~"${servicePattern}"`;
+export function metricChecks(input: MetricChecksInput, measuredService: string, servicePattern = servicePatternFor(input.target, input.namespace, measuredService), reference?: ReferenceTrack): CheckQuery[] {
+  const range = promRange(input.intervalMs);
   const checks: CheckQuery[] = [];
-  if (input.requestSuccessRate.enabled) {
-    checks.push({
-      name: 'request-success-rate',
-      bound: 'min',
-      threshold: input.requestSuccessRate.threshold,
-      unit: '%',
-      // `or vector(0)`: a track answering only 5xx has no non-5xx series at all, and Flagger's template
-      // would read "no data" (not a breach for the guard); with it, traffic that all fails reads 0%.
-      // Without any traffic the denominator stays empty: still no data.
-      query:
-        `(sum(rate(traefik_service_request_duration_seconds_bucket{${selector},code!~"5..",le="+Inf"}[${range}])) or vector(0)) / ` +
-        `sum(rate(traefik_service_request_duration_seconds_bucket{${selector},le="+Inf"}[${range}])) * 100`,
-    });
+  const add = (base: Omit<CheckQuery, 'dryRun' | 'reference'>, bounds: RelativeBounds, primaryQuery: (() => string) | undefined) => {
+    const dryRun = bounds.dryRun ? { dryRun: true as const } : {};
+    checks.push({ ...base, ...dryRun });
+    if (reference && primaryQuery) checks.push(...relativeChecks(base, bounds, primaryQuery()).map((check) => ({ ...check, ...dryRun })));
+  };
+  const { requestSuccessRate, requestDuration } = input;
+  const successRate = (pattern: string) => {
+    const selector = `service=~"${pattern}"`;
+    // `or vector(0)`: a track answering only 5xx has no non-5xx series at all, and Flagger's template
+    // would read "no data" (not a breach for the guard); with it, traffic that all fails reads 0%.
+    // Without any traffic the denominator stays empty: still no data.
+    return (
+      `(sum(rate(traefik_service_request_duration_seconds_bucket{${selector},code!~"5..",le="+Inf"}[${range}])) or vector(0)) / ` +
+      `sum(rate(traefik_service_request_duration_seconds_bucket{${selector},le="+Inf"}[${range}])) * 100`
+    );
+  };
+  const p99 = (pattern: string) => `histogram_quantile(0.99, sum(rate(traefik_service_request_duration_seconds_bucket{service=~"${pattern}"}[${range}])) by (le)) * 1000`;
+  if (requestSuccessRate.enabled) {
+    add({ name: 'request-success-rate', bound: 'min', threshold: requestSuccessRate.threshold, unit: '%', query: successRate(servicePattern) }, requestSuccessRate, reference && (() => successRate(reference.servicePattern)));
   }
-  if (input.requestDuration.enabled) {
-    checks.push({
-      name: 'request-duration',
-      bound: 'max',
-      threshold: input.requestDuration.threshold,
-      unit: 'ms',
-      query: `histogram_quantile(0.99, sum(rate(traefik_service_request_duration_seconds_bucket{${selector}}[${range}])) by (le)) * 1000`,
-    });
+  if (requestDuration.enabled) {
+    add({ name: 'request-duration', bound: 'max', threshold: requestDuration.threshold, unit: 'ms', query: p99(servicePattern) }, requestDuration, reference && (() => p99(reference.servicePattern)));
   }
   for (const custom of input.custom) {
-    const query = renderTemplate(custom.query, { namespace: input.namespace, target: measuredService, interval: range });
-    if (custom.min !== undefined) checks.push({ name: custom.name, bound: 'min', threshold: custom.min, unit: '', query });
-    if (custom.max !== undefined) checks.push({ name: custom.min !== undefined ? `${custom.name}-max` : custom.name, bound: 'max', threshold: custom.max, unit: '', query });
+    // A Flagger template's {{ target }} is the workload, whichever track it measures (Flagger renders it so).
+    const fromTemplate = custom.templateRef !== undefined && input.workload !== undefined;
+    const render = (template: string, target: string) => renderTemplate(template, { namespace: input.namespace, target: fromTemplate ? input.workload! : target, interval: range });
+    const query = render(custom.query, measuredService);
+    const onPrimary = reference && (() => render(custom.primaryQuery ?? custom.query, reference.service));
+    const absolute: Array<Omit<CheckQuery, 'dryRun' | 'reference'>> = [];
+    if (custom.min !== undefined) absolute.push({ name: custom.name, bound: 'min', threshold: custom.min, unit: '', query });
+    if (custom.max !== undefined) absolute.push({ name: custom.min !== undefined ? `${custom.name}-max` : custom.name, bound: 'max', threshold: custom.max, unit: '', query });
+    for (const check of absolute) add(check, custom, undefined);
+    if (onPrimary) {
+      const relative = relativeChecks({ name: custom.name, bound: 'max', threshold: 0, unit: '', query }, custom, onPrimary());
+      checks.push(...relative.map((check) => (custom.dryRun ? { ...check, dryRun: true as const } : check)));
+    }
   }
   return checks;
+}
+
+/** A check's bounds against the primary, one check each: `<name>-vs-primary`, suffixed by the bound when there are several. */
+function relativeChecks(base: Omit<CheckQuery, 'dryRun' | 'reference'>, bounds: RelativeBounds, primaryQuery: string): CheckQuery[] {
+  const present = RELATIVE_BOUNDS.filter(({ key }) => bounds[key] !== undefined);
+  return present.map(({ key, bound, change, suffix }) => ({
+    name: present.length === 1 ? `${base.name}-vs-primary` : `${base.name}-vs-primary-${suffix}`,
+    bound,
+    threshold: bounds[key]!,
+    unit: base.unit,
+    query: base.query,
+    reference: { query: primaryQuery, change },
+  }));
 }
