@@ -9,8 +9,7 @@ import type { ReleaseActivities } from '../activities';
 import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
   localTargetOf,
-  metricChecks,
-  servicePatternFor,
+  trackChecks,
   trafficSplitOf,
   nextPhase,
   postRolloutNote,
@@ -222,11 +221,7 @@ export class ReleaseRun {
 
   /** The round's checks of the track under analysis (the canary, or green), each bound against the primary measured beside it. */
   trackChecks(): CheckQuery[] {
-    const { config } = this;
-    const { namespace } = config.service;
-    const { canaryService, primaryService } = config.traffic;
-    const primary = { service: primaryService, servicePattern: servicePatternFor(config.target, namespace, primaryService) };
-    return metricChecks({ namespace, workload: config.service.name, intervalMs: this.timings.intervalMs, target: config.target, ...config.metrics }, canaryService, undefined, primary);
+    return trackChecks(this.config, this.timings.intervalMs);
   }
 
   /** Waits for a track's deployment, read through the release's kube context (the one helm uses). */

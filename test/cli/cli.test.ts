@@ -46,6 +46,18 @@ describe('validate', () => {
     expect(parsed.config.metrics.requestSuccessRate).toEqual({ enabled: true, threshold: 99 });
   });
 
+  test('shows the checks each round runs, those against the primary and the dry-run ones marked', async () => {
+    const { file, name } = releaseFile({ metrics: { requestSuccessRate: { threshold: 97, maxDecrease: 0.5 }, requestDuration: { maxIncreasePercent: 20, dryRun: true } } });
+    const text = await cli('validate', '--config', file);
+    expect(text.code).toBe(0);
+    expect(text.out).toContain(`Checks of each analysis round (${name}-canary, against ${name} where a bound says so):`);
+    expect(text.out).toContain('  request-success-rate  at least 97%\n  request-success-rate-vs-primary  at least the primary − 0.5 points\n  request-duration  at most 500ms  [dry-run]\n  request-duration-vs-primary  at most the primary + 20%  [dry-run]');
+    const json = JSON.parse((await cli('validate', '--config', file, '--json')).out) as { checks: Array<{ name: string; query: string; reference?: { query: string } }> };
+    const againstPrimary = json.checks.find((check) => check.name === 'request-success-rate-vs-primary')!;
+    expect(againstPrimary.query).toContain(`shop-${name}-canary-[0-9]+@kubernetescrd`);
+    expect(againstPrimary.reference!.query).toContain(`shop-${name}-[0-9]+@kubernetescrd`);
+  });
+
   test('exits 2 and names every bad field', async () => {
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(file, stringify({ service: { name: 'Bad_Name', namespace: 'shop' }, helm: { chart: './c', timeout: 'soon' }, analysis: { stepWeight: 0 } }));

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfigFile, type ReleaseConfig } from '../../config';
 import { allowedPrometheusServers, metricsServerRefusal, PROMETHEUS_SERVERS_ENV } from '../../config/metrics-servers';
+import { durationMs, trackChecks, type CheckQuery } from '../../workflows/domain';
 import type { CliIO } from '../output';
 import { checkScrapeInterval } from '../scrape-check';
 
@@ -36,12 +37,29 @@ export async function validateCommand(options: ValidateOptions, io: CliIO, env: 
   const scrape = await checkScrapeInterval(config, env);
   const warnings = scrape && 'warning' in scrape ? [scrape.warning] : [];
   if (scrape && 'note' in scrape) notes.push(scrape.note);
+  // A direct release runs no analysis rounds.
+  const checks = config.strategy === 'direct' ? [] : trackChecks(config, durationMs(config.analysis.interval));
   if (options.json) {
-    io.out(JSON.stringify({ valid: true, config, warnings, notes }, null, 2));
+    io.out(JSON.stringify({ valid: true, config, checks, warnings, notes }, null, 2));
     return 0;
   }
-  const lines = [`${options.config} is valid. Resolved config:`, JSON.stringify(config, null, 2), ...notes.map((note) => `Note: ${note}`)];
+  const lines = [
+    `${options.config} is valid. Resolved config:`,
+    JSON.stringify(config, null, 2),
+    ...(checks.length ? [`Checks of each analysis round (${config.traffic.canaryService}, against ${config.traffic.primaryService} where a bound says so):`, ...checks.map(checkSummary)] : []),
+    ...notes.map((note) => `Note: ${note}`),
+  ];
   io.out(lines.join('\n'));
   for (const warning of warnings) io.err(`Warning: ${warning}`);
   return 0;
+}
+
+/** `  request-success-rate-vs-primary  at least the primary − 0.5 points  [dry-run]` */
+function checkSummary(check: CheckQuery): string {
+  // A success rate moves in percentage points; a percent change is of the primary's value.
+  const unit = check.reference?.change === 'percent' ? '%' : check.reference && check.unit === '%' ? ' points' : check.unit;
+  const bound = check.reference
+    ? `${check.bound === 'min' ? 'at least' : 'at most'} the primary ${check.bound === 'min' ? '−' : '+'} ${check.threshold}${unit}`
+    : `${check.bound === 'min' ? 'at least' : 'at most'} ${check.threshold}${unit}`;
+  return `  ${check.name}  ${bound}${check.dryRun ? '  [dry-run]' : ''}`;
 }

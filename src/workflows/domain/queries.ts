@@ -135,3 +135,20 @@ function relativeChecks(base: Omit<CheckQuery, 'dryRun' | 'reference'>, bounds: 
     reference: { query: primaryQuery, change },
   }));
 }
+
+/** What `trackChecks` reads of a release config. */
+export interface TrackChecksConfig {
+  service: { name: string; namespace: string };
+  target?: 'kubernetes' | 'local';
+  traffic: { canaryService: string; primaryService: string };
+  metrics: Pick<MetricChecksInput, 'requestSuccessRate' | 'requestDuration' | 'custom'>;
+}
+
+/** The checks a round runs on the track under analysis (the canary, or green), each bound against the primary measured beside it. */
+export function trackChecks(config: TrackChecksConfig, intervalMs: number): CheckQuery[] {
+  const { namespace, name } = config.service;
+  const { canaryService, primaryService } = config.traffic;
+  const primary = { service: primaryService, servicePattern: servicePatternFor(config.target, namespace, primaryService) };
+  return metricChecks({ namespace, workload: name, intervalMs, ...(config.target ? { target: config.target } : {}), ...config.metrics }, canaryService, undefined, primary);
+}
+
