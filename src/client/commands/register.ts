@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { CliIO } from '../output';
+import { analyzeCommand } from './analyze';
 import { drillControlCommand, drillListCommand, drillRunCommand, drillScheduleCommand } from './drill';
 import { migrateApproveCommand, migrateStartCommand, migrateStatusCommand } from './migrate';
 import { listCommand, statusCommand, watchCommand } from './observe';
@@ -23,6 +24,16 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .option('--values <file>', 'a Helm values file whose flagger: block provides analysis settings')
     .option('--json', 'machine-readable output')
     .action(run((options) => validateCommand(options, io, env)));
+
+  program
+    .command('analyze [id]')
+    .description("what another analysis config would have decided on a past release, round by round, from the readings in its history (nothing is queried or deployed)")
+    .requiredOption('--config <file>', 'the release config to judge with (YAML)')
+    .option('--values <file>', 'a Helm values file whose flagger: block provides analysis settings')
+    .option('--run-id <runId>', 'a run of the release other than the latest')
+    .option('--history <file>', 'a history file (temporal workflow show --output json) instead of asking Temporal')
+    .option('--json', 'machine-readable output')
+    .action(run((id, options) => analyzeCommand(id, options, io, env)));
 
   program
     .command('start')

@@ -9,3 +9,4 @@ export * from './target';
 export * from './webhooks';
 export * from './weights';
 export * from './guard';
+export * from './what-if';
