@@ -18,6 +18,10 @@ export const RELEASE_METRICS = {
   durationSeconds: 'docutag_release_duration_seconds',
   /** Counter, labels `service` and `check` (e.g. request-success-rate, or a webhook's name): analysis checks that failed. */
   failedChecks: 'docutag_release_analysis_failed_checks_total',
+  /** Gauge, labels `service`, `check` and `track` (canary, or primary for a check against it): the latest round's measured value. */
+  checkValue: 'docutag_release_check_value',
+  /** Gauge, labels `service` and `check`: the bound the latest value was held to (for a check against the primary, the primary's value moved by the allowance). */
+  checkThreshold: 'docutag_release_check_threshold',
 } as const;
 
 /** Buckets of the duration histogram, in seconds: releases take minutes to an hour. */
@@ -56,9 +60,17 @@ export class ReleaseMetrics {
     }
   }
 
-  /** Counts the failed checks of one analysis round. */
+  /** One analysis round: its measured values and bounds as gauges, its failed checks counted. */
   failedChecks(checks: readonly CheckResult[]): void {
     if (!this.live()) return;
+    const values = metricMeter.createGauge(RELEASE_METRICS.checkValue, 'float', undefined, 'Value of an analysis check in the latest round, per track');
+    const thresholds = metricMeter.createGauge(RELEASE_METRICS.checkThreshold, 'float', undefined, 'Bound of an analysis check in the latest round');
+    for (const check of checks) {
+      if (check.value === null) continue;
+      values.set(check.value, { service: this.service, check: check.name, track: 'canary' });
+      if (check.reference !== undefined && check.reference !== null) values.set(check.reference, { service: this.service, check: check.name, track: 'primary' });
+      thresholds.set(check.threshold, { service: this.service, check: check.name });
+    }
     const failed = checks.filter((check) => !check.passed);
     if (!failed.length) return;
     const counter = metricMeter.createCounter(RELEASE_METRICS.failedChecks, undefined, 'Analysis checks that failed');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { RELEASE_METRICS } from '../../src/worker/metrics';
 import type { ReleaseResult } from '../../src/workflows/types';
 import { freePort } from '../../src/support/tools';
+import { dashboardQueries } from '../support/dashboard';
 import { eventually, ReleaseHarness, workflowBundle } from '../support/harness';
 
 interface Sample {
@@ -63,7 +64,7 @@ afterAll(async () => {
 describe('the worker\'s own metrics (DOCUTAG_METRICS_PORT)', () => {
   test('a scrape of /metrics shows each release\'s phase, canary weight, duration and failed checks next to the Temporal SDK\'s metrics', async () => {
     const healthy = harness.config();
-    const failing = harness.config({ analysis: { threshold: 2 } });
+    const failing = harness.config({ analysis: { threshold: 2 }, metrics: { requestSuccessRate: { threshold: 99, maxDecrease: 1 } } });
     const healthyService = `shop/${healthy.service.name}`;
     const failingService = `shop/${failing.service.name}`;
     harness.prometheus.answer = (query) =>
@@ -96,6 +97,13 @@ describe('the worker\'s own metrics (DOCUTAG_METRICS_PORT)', () => {
     expect(value(after, RELEASE_METRICS.failedChecks, { service: failingService, check: 'request-success-rate' })).toBe(2);
     expect(value(after, RELEASE_METRICS.failedChecks, { service: failingService, check: 'request-duration' })).toBeUndefined();
     expect(value(after, RELEASE_METRICS.failedChecks, { service: healthyService })).toBeUndefined();
+
+    // The latest round's values and bounds, per track: the canary at 80% against the primary's 99.9% minus the allowed 1 point.
+    expect(value(after, RELEASE_METRICS.checkValue, { service: failingService, check: 'request-success-rate', track: 'canary' })).toBe(80);
+    expect(value(after, RELEASE_METRICS.checkThreshold, { service: failingService, check: 'request-success-rate' })).toBe(99);
+    expect(value(after, RELEASE_METRICS.checkValue, { service: failingService, check: 'request-success-rate-vs-primary', track: 'primary' })).toBe(99.9);
+    expect(value(after, RELEASE_METRICS.checkThreshold, { service: failingService, check: 'request-success-rate-vs-primary' })).toBeCloseTo(98.9, 6);
+    expect(value(after, RELEASE_METRICS.checkValue, { service: healthyService, check: 'request-duration', track: 'canary' })).toBe(120);
 
     // The duration histogram, by outcome, in seconds; the worker adds namespace, taskQueue and workflowType.
     const workerLabels = { namespace: 'default', taskQueue: 'docutag-release', workflowType: 'release' };
@@ -131,7 +139,14 @@ describe('the worker\'s own metrics (DOCUTAG_METRICS_PORT)', () => {
       };
       const succeeded = await eventually('Prometheus to have scraped the worker', () => query(`${RELEASE_METRICS.status}{phase="Succeeded"} == 1`).catch(() => []), (result) => result.length >= 1, 60_000);
       expect(succeeded[0]!.metric).toMatchObject({ job: 'docutag-release-worker', workflowType: 'release' });
-      expect(await query(`sum(${RELEASE_METRICS.failedChecks})`)).toEqual([expect.objectContaining({ value: [expect.any(Number), '2'] })]);
+      // The failing canary's success rate and its bound against the primary failed twice each.
+      expect(await query(`sum(${RELEASE_METRICS.failedChecks})`)).toEqual([expect.objectContaining({ value: [expect.any(Number), '4'] })]);
+      // What a dashboard plots: the value against its bound, per check (the Grafana panels' queries).
+      const against = await query(`${RELEASE_METRICS.checkValue}{check="request-success-rate",track="canary"} < on(service, check) group_left ${RELEASE_METRICS.checkThreshold}`);
+      expect(against.map((sample) => sample.value[1])).toEqual(['80']);
+      // Every query of the Grafana dashboard runs on this Prometheus and finds the releases above.
+      // (rate and increase need two scrapes: each query is given a few seconds to have them.)
+      for (const { panel, expr } of dashboardQueries()) await eventually(`the panel "${panel}" to find samples (${expr})`, () => query(expr), (result) => result.length > 0, 15_000);
       expect((await query(`temporal_workflow_completed{workflow_type="release"}`)).length).toBeGreaterThanOrEqual(1);
     } finally {
       server.kill('SIGTERM');
