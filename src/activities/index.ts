@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { CheckQuery } from '../workflows/domain/queries';
+import { compareSampled, withComparisons, type ComparedQuery, type ComparisonSettings, type SampledAnswer, type SamplesOutcome } from '../workflows/domain/mann-whitney';
 import { judgeGuardPoll, type GuardCheck, type GuardStreaks } from '../workflows/domain/guard';
 import { analysisErrorCheck, judgeRound, normaliseOutcome, type CheckResult, type MetricOutcome, type MetricReading, type RoundVerdict } from '../workflows/domain/analysis';
 import axios from 'axios';
@@ -114,6 +115,19 @@ export function createActivities(deps: ActivityDeps) {
     const [outcome, referenceOutcome] = await Promise.all([outcomeOf(metrics, query), outcomeOf(metrics, reference.query)]);
     return { ...check, reference: { change: reference.change }, outcome, referenceOutcome };
   };
+  /** Each compared check's samples on both tracks over the last `windowMs`, one every `stepMs` (range queries side by side). */
+  const samplesOf = async (metrics: MetricsProvider, checks: ComparedQuery[], settings: Pick<ComparisonSettings, 'windowMs' | 'stepMs'>): Promise<SampledAnswer[]> => {
+    const endMs = Date.now();
+    const range = async (query: string): Promise<SamplesOutcome> => {
+      if (!metrics.queryRange) return { kind: 'error', message: 'this metrics provider answers no range queries; the mannWhitney judge needs Prometheus' };
+      try {
+        return await metrics.queryRange({ query, startMs: endMs - settings.windowMs + settings.stepMs, endMs, stepMs: settings.stepMs });
+      } catch (error) {
+        return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
+      }
+    };
+    return Promise.all(checks.map(async ({ query, primaryQuery, ...check }) => ({ ...check, canary: await range(query), primary: await range(primaryQuery) })));
+  };
   const refusals: WorkerRefusals = {
     metricsServer: (metricsServer) => {
       if (metricsServer === undefined) return null;
@@ -197,6 +211,15 @@ export function createActivities(deps: ActivityDeps) {
      * caught here too, so no NaN or ±Inf reaches the history as `null`. A metricsServer the worker
      * does not list fails non-retryably (MetricsServerRefused), unqueried.
      */
+    /**
+     * The statistical judge's samples of one round (analysis.judge mannWhitney): each compared check's
+     * range query on both tracks over the last interval. Failures are outcomes, never thrown.
+     */
+    async sampleChecks(args: { checks: ComparedQuery[]; windowMs: number; stepMs: number; metricsServer?: string }): Promise<SampledAnswer[]> {
+      const metrics = await asFailure(FAILURE_TYPES.metricsServer, async () => deps.metricsFor(args.metricsServer));
+      return samplesOf(metrics, args.checks, args);
+    },
+
     async queryChecks(args: { checks: CheckQuery[]; metricsServer?: string }): Promise<MetricReading[]> {
       const metrics = await asFailure(FAILURE_TYPES.metricsServer, async () => deps.metricsFor(args.metricsServer));
       return Promise.all(args.checks.map((check) => readingOf(metrics, check)));
@@ -280,6 +303,8 @@ export function createActivities(deps: ActivityDeps) {
       rollbackHooks: HookCall[];
       rolloutHooks: HookCall[];
       checks: CheckQuery[];
+      /** With analysis.judge mannWhitney: the compared checks and the judge's settings. */
+      comparison?: { checks: ComparedQuery[]; settings: ComparisonSettings };
       metricsServer?: string;
       intervalMs: number;
       lastNote: string;
@@ -297,9 +322,10 @@ export function createActivities(deps: ActivityDeps) {
         context.heartbeat({ passedRounds });
         try {
           const metrics = deps.metricsFor(args.metricsServer);
-          const readings = await Promise.all(args.checks.map((check) => readingOf(metrics, check)));
-          const verdict = judgeRound(readings);
-          return { passed: verdict.passed, checks: [...hookChecks, ...verdict.checks] };
+          const [readings, sampled] = await Promise.all([Promise.all(args.checks.map((check) => readingOf(metrics, check))), args.comparison ? samplesOf(metrics, args.comparison.checks, args.comparison.settings) : null]);
+          const judged = judgeRound(readings);
+          const verdict = sampled && args.comparison ? withComparisons(judged, compareSampled(sampled, args.comparison.settings.confidence), args.comparison.settings) : judged;
+          return { ...verdict, checks: [...hookChecks, ...verdict.checks] };
         } catch (error) {
           return { passed: false, checks: [...hookChecks, analysisErrorCheck(error instanceof Error ? error.message : String(error))] };
         }

@@ -3,6 +3,7 @@
  * and dry runs use the in-memory ones. Every method takes one object and is safe to retry.
  */
 import type { MetricOutcome } from '../workflows/domain/analysis';
+import type { SamplesOutcome } from '../workflows/domain/mann-whitney';
 import type { LocalTrack, TrafficSplit } from '../workflows/domain/target';
 import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
 
@@ -100,6 +101,8 @@ export interface TrafficRouter {
  */
 export interface MetricsProvider {
   query(args: { query: string }): Promise<MetricOutcome>;
+  /** The query evaluated every `stepMs` from `startMs` to `endMs` (epoch ms): the samples a statistical judge compares. */
+  queryRange?(args: { query: string; startMs: number; endMs: number; stepMs: number }): Promise<SamplesOutcome>;
 }
 
 export const SEVERITIES = { info: 'info', success: 'success', warning: 'warning', error: 'error' } as const;

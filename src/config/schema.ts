@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
+import { MANN_WHITNEY_DEFAULTS } from '../workflows/domain/mann-whitney';
 import { valuePathProblem } from './value-paths';
 
 /**
@@ -206,6 +207,19 @@ export const configSchema = z
         iterations: z.number().int().min(1).max(1000).default(10),
         postSwitchIterations: z.number().int().min(0).max(1000).default(2),
         guard: guardSchema,
+        /** `mannWhitney`: each round also compares canary and primary samples, Kayenta's way (absent: thresholds only). */
+        judge: z.enum(['threshold', 'mannWhitney'], { message: 'expected threshold (the checks\' bounds only) or mannWhitney (also a statistical comparison with the primary)' }).optional(),
+        mannWhitney: z
+          .strictObject({
+            /** One-sided: a check fails when the canary is worse with p below 1 − confidence. */
+            confidence: z.number().gt(0.5, { message: 'expected a confidence between 0.5 and 1, e.g. 0.98' }).lt(1, { message: 'expected a confidence below 1, e.g. 0.98' }).default(0.98),
+            /** The window of each sample (the queries' {{ interval }}); a round's samples span analysis.interval. */
+            sampleInterval: duration.default('10s'),
+            pass: percent.default(75),
+            marginal: percent.default(50),
+          })
+          .refine((settings) => settings.marginal <= settings.pass, { message: 'marginal is above pass: a round would be marginal above the pass score; set marginal ≤ pass (Kayenta: pass 75, marginal 50)', path: ['marginal'] })
+          .optional(),
       })
       .prefault({}),
     metrics: z
@@ -334,6 +348,16 @@ function refuseUnsafeCombinations(config: Record<string, unknown>, ctx: { addIss
     }
   }
   const analysis = isRecord(config.analysis) ? config.analysis : {};
+  const judge = isRecord(analysis.mannWhitney) ? analysis.mannWhitney : {};
+  const durationOf = (value: unknown, fallback: string) => (typeof value === 'string' && DURATION_PATTERN.test(value) ? durationMs(value) : value === undefined ? durationMs(fallback) : null);
+  const sampleMs = durationOf(judge.sampleInterval, '10s');
+  const intervalMs = durationOf(analysis.interval, '1m');
+  if (analysis.judge === 'mannWhitney' && sampleMs !== null && intervalMs !== null && intervalMs < MANN_WHITNEY_DEFAULTS.minSamples * sampleMs) {
+    add(['analysis', 'mannWhitney', 'sampleInterval'], `${typeof judge.sampleInterval === 'string' ? judge.sampleInterval : '10s (default)'} gives ${Math.floor(intervalMs / sampleMs)} sample(s) per analysis.interval; the comparison needs at least ${MANN_WHITNEY_DEFAULTS.minSamples} per track (with fewer it can hardly ever find a difference): shorten sampleInterval or lengthen analysis.interval`);
+  }
+  if (analysis.mannWhitney !== undefined && analysis.judge !== 'mannWhitney') {
+    add(['analysis', 'mannWhitney'], 'only read with analysis.judge: mannWhitney; set the judge, or remove this block');
+  }
   const isWeight = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 100;
   // A bad maxWeight is reported by its own check; comparing with it would blame the steps too.
   const maxWeight = analysis.maxWeight === undefined ? 100 : isWeight(analysis.maxWeight) ? analysis.maxWeight : undefined;

@@ -46,6 +46,10 @@ interface ReleasePlan {
   label: string;
   /** Overrides of the demo config's analysis block (the guard bench runs DocuTag's own values). */
   analysis?: Partial<ReleaseConfig['analysis']>;
+  /** Overrides of its metrics block (the judge bench). */
+  metrics?: Partial<ReleaseConfig['metrics']>;
+  /** The primary is installed afresh with these values before the release (a fixed baseline). */
+  primarySet?: Record<string, string>;
 }
 const HEALTHY: ReleasePlan = { version: '1.1.0', set: {}, helmTests: true, expected: 'promoted', label: 'healthy' };
 const faulty = (version: string): ReleasePlan => ({ version, set: { FAULT_ERROR_RATE: '0.2' }, helmTests: false, expected: 'rolledBack', label: '20% errors; smoke test skipped' });
@@ -57,11 +61,35 @@ const DOCUTAG_ANALYSIS = { interval: '1m', threshold: 5, guard: { enabled: true,
 const GUARDED_HEALTHY = { interval: '5s', stepWeights: [25, 50], guard: { enabled: true, interval: '1s', consecutive: 2 } };
 const GUARD_BENCH_HEALTHY = 20;
 /**
+ * `--judge-bench`: one round at 50% judged three ways at once (an absolute 97%, 0.5 points against the
+ * primary, the Mann–Whitney judge over 5 samples of 3 s), threshold 1, against a primary with 1% errors.
+ */
+const JUDGE_ANALYSIS = { interval: '15s', threshold: 1, stepWeights: [50], maxWeight: 50, judge: 'mannWhitney' as const, mannWhitney: { confidence: 0.98, sampleInterval: '3s', pass: 75, marginal: 50 } };
+const JUDGE_METRICS = { requestSuccessRate: { enabled: true, threshold: 97, maxDecrease: 0.5 }, requestDuration: { enabled: false, threshold: 500 }, custom: [] };
+const JUDGE_BENCH_RUNS = 20;
+const PRIMARY_ERRORS = { FAULT_ERROR_RATE: '0.01' };
+const judged = (version: string, errorRate: string, expected: ReleasePlan['expected']): ReleasePlan => ({
+  version,
+  set: { FAULT_ERROR_RATE: errorRate },
+  helmTests: false,
+  expected,
+  label: `${Number(errorRate) * 100}% errors against a 1%-error primary`,
+  analysis: JUDGE_ANALYSIS,
+  metrics: JUDGE_METRICS,
+  primarySet: PRIMARY_ERRORS,
+});
+/**
  * The demo's releases; `--bench N`: the healthy one, then N faulty ones (1.2.1 … 1.2.N);
  * `--guard-bench`: a version failing every request at DocuTag's values without and with the guard,
  * then 20 healthy releases under the default guard.
  */
-function releasesToRun(benchCount: number | null, guardBench: boolean): ReleasePlan[] {
+function releasesToRun(benchCount: number | null, guardBench: boolean, judgeBench = false): ReleasePlan[] {
+  if (judgeBench) {
+    return [
+      ...Array.from({ length: JUDGE_BENCH_RUNS }, (_, index) => judged(`1.11.${index + 1}`, '0.01', 'promoted')),
+      ...Array.from({ length: JUDGE_BENCH_RUNS }, (_, index) => judged(`1.12.${index + 1}`, '0.02', 'rolledBack')),
+    ];
+  }
   if (guardBench) {
     return [
       broken('1.9.1', { ...DOCUTAG_ANALYSIS, guard: { ...DOCUTAG_ANALYSIS.guard, enabled: false } }),
@@ -323,11 +351,41 @@ async function endLeftoverRelease(client: Client, config: ReleaseConfig): Promis
   }
 }
 
+/** `--judge-bench`: per judge, how often a copy of the primary was failed (false positives) and a 2%-error version caught. */
+function writeJudgeBench(outcomes: Outcome[]): void {
+  const judges = [
+    ['absolute 97%', 'request-success-rate'],
+    ['0.5 points against the primary', 'request-success-rate-vs-primary'],
+    ['Mann–Whitney (5 samples of 3 s, 98%)', 'request-success-rate-mann-whitney'],
+  ] as const;
+  const failedBy = (outcome: Outcome, check: string) => outcome.result.status.lastChecks.find((each) => each.name === check)?.passed === false;
+  const copies = outcomes.filter((outcome) => outcome.expected === 'promoted');
+  const faulty = outcomes.filter((outcome) => outcome.expected === 'rolledBack');
+  const rows = judges.map(([label, check]) => ({ judge: label, check, falsePositives: copies.filter((outcome) => failedBy(outcome, check)).length, caught: faulty.filter((outcome) => failedBy(outcome, check)).length }));
+  const report = { measuredAt: new Date().toISOString(), settings: { analysis: JUDGE_ANALYSIS, metrics: JUDGE_METRICS, loadRps: LOAD_RPS, canaryWeight: 50 }, copies: copies.length, faulty: faulty.length, judges: rows };
+  const markdown = [
+    `# Judges against the primary on the local stack (${report.measuredAt})`,
+    '',
+    `One analysis round at 50% (interval 15 s, ${LOAD_RPS} requests/s through Traefik, so about 750 requests a track), a primary with 1% errors. ${copies.length} copies of the primary (1% errors) and ${faulty.length} versions with 2% errors, each judged three ways in the same round:`,
+    '',
+    '| judge | copies failed (false positives) | 2%-error versions caught |',
+    '| --- | ---: | ---: |',
+    ...rows.map((row) => `| ${row.judge} | ${row.falsePositives} of ${copies.length} | ${row.caught} of ${faulty.length} |`),
+    '',
+  ].join('\n');
+  mkdirSync(BENCH_RESULTS, { recursive: true });
+  writeFileSync(path.join(BENCH_RESULTS, 'judges.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path.join(BENCH_RESULTS, 'JUDGES.md'), markdown);
+  out(`\n${markdown}`);
+  out('written: bench/results/judges.json, bench/results/JUDGES.md');
+}
+
 async function main(): Promise<number> {
   const keep = process.argv.includes('--keep');
   const benchCount = benchCountOf(process.argv);
   const guardBench = process.argv.includes('--guard-bench');
-  const releases = releasesToRun(benchCount, guardBench);
+  const judgeBench = process.argv.includes('--judge-bench');
+  const releases = releasesToRun(benchCount, guardBench, judgeBench);
   const verbose = process.argv.includes('--verbose');
   const config = loadConfigFile(CONFIG_FILE);
   const split = { namespace: config.service.namespace, router: config.traffic.traefikService, primaryService: config.traffic.primaryService, canaryService: config.traffic.canaryService };
@@ -423,11 +481,16 @@ async function main(): Promise<number> {
       const analysis = { ...config.analysis, ...release.analysis };
       const guardText = analysis.guard.enabled ? `, guard every ${analysis.guard.interval}` : ', no guard';
       out(`\n▶ canary of ${config.service.namespace}/${config.service.name} ${release.version} (${release.label}; serving ${primaryVersion}); steps every ${analysis.interval}${guardText}`);
+      if (release.primarySet) {
+        await local.deps.deployer.install({ target, release: config.helm.releases.primary, version: SERVING_VERSION, extraSet: release.primarySet });
+        primaryVersion = SERVING_VERSION;
+      }
       load.reset();
       applied.length = 0;
       const releaseConfig: ReleaseConfig = {
         ...config,
         analysis: { ...config.analysis, ...release.analysis },
+        metrics: { ...config.metrics, ...release.metrics },
         helm: { ...config.helm, set: release.set },
         webhooks: { ...config.webhooks, helmTests: { ...config.webhooks.helmTests, enabled: config.webhooks.helmTests.enabled && release.helmTests } },
       };
@@ -454,6 +517,11 @@ async function main(): Promise<number> {
     const trafficOk = printSummary(outcomes);
     if (benchCount !== null) writeStackBench(config, outcomes);
     if (guardBench) writeGuardBench(outcomes);
+    // The judge bench measures rates: a miss is a number in its report, not a failure of the run.
+    if (judgeBench) {
+      writeJudgeBench(outcomes);
+      return 0;
+    }
     const asExpected = outcomes.every((outcome) => outcome.result.outcome === outcome.expected);
     out(asExpected && trafficOk ? `\n${outcomes.length === 2 ? 'Both releases' : `All ${outcomes.length} releases`} ended as expected, and every request to the primary was served.` : '\nUNEXPECTED: see the lines marked ✗ above.');
     if (keep) {

@@ -83,7 +83,7 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
       if (rollbackAsked) return run.rollBack(rollbackAsked, false);
       const verdict = await run.rounds.measure(measured);
       const decision = decideWatchRound(verdict, round, watchRounds);
-      if (!verdict.passed) status.failedChecks += 1;
+      if (!verdict.passed && !verdict.marginal) status.failedChecks += 1;
       run.record(`Watch ${round}/${watchRounds} of green at 100%: ${decision.reason}`);
       if (run.promoteWinsOverRound()) return run.promote('promoted by a person, remaining watch rounds skipped');
       if (decision.action === 'rollback') return run.rollBack(decision.reason, true);

@@ -10,6 +10,7 @@ import type { ReleaseInput, ReleaseStatus } from './types';
 import type { Steering } from './steering';
 import type { ReleaseTimings } from './timings';
 import { failureMessage, unlessSteered, type HookAnswer, type StepResult } from './steered';
+import type { RoundComparison } from './rounds';
 
 /** What the webhooks need of the release they belong to (run.ts's ReleaseRun). */
 export interface WebhookHost {
@@ -18,6 +19,7 @@ export interface WebhookHost {
   readonly steering: Steering;
   readonly checksum: string;
   readonly timings: Pick<ReleaseTimings, 'intervalMs' | 'longestHookMs' | 'hookTimeoutMs'>;
+  readonly comparison: RoundComparison | null;
   readonly acts: { hooks: Pick<ReleaseActivities, 'callWebhook'> };
   firstFailedCheckMs: number | null;
   record(message: string): void;
@@ -244,6 +246,7 @@ export class Webhooks {
             rollbackHooks: this.webhookCalls(this.hooksOf('rollback')),
             rolloutHooks: this.webhookCalls(this.hooksOf('rollout')),
             checks,
+            ...(this.run.comparison ? { comparison: this.run.comparison } : {}),
             ...(this.run.config.metricsServer ? { metricsServer: this.run.config.metricsServer } : {}),
             intervalMs: this.run.timings.intervalMs,
             lastNote,

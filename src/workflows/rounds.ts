@@ -4,7 +4,7 @@
  */
 import { condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import { analysisErrorCheck, decideRound, guardChecks, guardRuns, judgeRound, webhookCheck, type CheckQuery, type CheckResult, type GuardCheck, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
+import { analysisErrorCheck, compareSampled, decideRound, withComparisons, guardChecks, guardRuns, judgeRound, webhookCheck, type CheckQuery, type CheckResult, type ComparedQuery, type ComparisonSettings, type GuardCheck, type HookSpec, type HookType, type RoundDecision, type RoundVerdict } from './domain';
 import type { Steering } from './steering';
 import type { ReleaseTimings } from './timings';
 import { failureMessage, unlessSteered, type HookAnswer } from './steered';
@@ -14,11 +14,18 @@ import type { ReleaseInput, ReleaseStatus } from './types';
 export type IntervalEnd = 'abort' | 'promote' | 'elapsed' | { guard: string };
 
 /** What the rounds need of the release they belong to (run.ts's ReleaseRun). */
+/** The statistical judge of a release's rounds: what it compares, and how it scores. */
+export interface RoundComparison {
+  checks: ComparedQuery[];
+  settings: ComparisonSettings;
+}
+
 export interface RoundsHost {
   readonly config: ReleaseInput['config'];
   readonly status: ReleaseStatus;
   readonly steering: Steering;
   readonly timings: Pick<ReleaseTimings, 'intervalMs' | 'guardIntervalMs'>;
+  readonly comparison: RoundComparison | null;
   /** Whether a round's unexpected error is a failed check (CHECKPOINTS_PATCH). */
   readonly checkpoints: boolean;
   readonly hooks: { hooksOf(type: HookType): HookSpec[]; callHooks(hooks: HookSpec[]): Promise<HookAnswer[]> };
@@ -35,7 +42,7 @@ export class Rounds {
   /** `guarded`: whether this run's intervals may be guarded (releases recorded before GUARD_PATCH wait on a timer). */
   constructor(
     private readonly run: RoundsHost,
-    private readonly analysis: Pick<ReleaseActivities, 'queryChecks'>,
+    private readonly analysis: Pick<ReleaseActivities, 'queryChecks' | 'sampleChecks'>,
     private readonly guarded: boolean,
   ) {
     const { intervalMs, guardIntervalMs } = run.timings;
@@ -134,7 +141,7 @@ export class Rounds {
   /** A measured round as status and the metrics show it; its first failure starts the detection time. */
   private show(verdict: RoundVerdict): void {
     this.run.showChecks(verdict.checks);
-    if (!verdict.passed && this.run.firstFailedCheckMs === null) this.run.firstFailedCheckMs = Date.now();
+    if (!verdict.passed && !verdict.marginal && this.run.firstFailedCheckMs === null) this.run.firstFailedCheckMs = Date.now();
   }
 
   /**
@@ -145,7 +152,15 @@ export class Rounds {
   private async metricRound(checks: CheckQuery[]): Promise<RoundVerdict> {
     if (!this.run.checkpoints) return judgeRound(await this.queryChecks(checks));
     try {
-      return judgeRound(await this.queryChecks(checks));
+      const { comparison } = this.run;
+      if (!comparison) return judgeRound(await this.queryChecks(checks));
+      // The statistical judge: the round's readings and each compared check's samples on both tracks, side by side.
+      const { metricsServer } = this.run.config;
+      const [readings, sampled] = await Promise.all([
+        this.queryChecks(checks),
+        this.analysis.sampleChecks({ checks: comparison.checks, windowMs: comparison.settings.windowMs, stepMs: comparison.settings.stepMs, ...(metricsServer ? { metricsServer } : {}) }),
+      ]);
+      return withComparisons(judgeRound(readings), compareSampled(sampled, comparison.settings.confidence), comparison.settings);
     } catch (error) {
       if (isCancellation(error)) throw error;
       return { passed: false, checks: [analysisErrorCheck(failureMessage(error))] };

@@ -9,6 +9,8 @@ import type { ReleaseActivities } from '../activities';
 import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
   localTargetOf,
+  comparedChecks,
+  MANN_WHITNEY_DEFAULTS,
   trackChecks,
   trafficSplitOf,
   nextPhase,
@@ -22,7 +24,7 @@ import { SEARCH_ATTRIBUTES, statusQuery } from './messages';
 import { ReleaseMetrics } from './metrics';
 import { Steering } from './steering';
 import { GATE_ACTIVITY_PATCH, PROMOTION_ACTIVITY_PATCH, Webhooks } from './gates';
-import { Rounds } from './rounds';
+import { Rounds, type RoundComparison } from './rounds';
 import { Traffic } from './traffic';
 import { releaseTimings, type ReleaseTimings } from './timings';
 import { failureMessage, type HookAnswer, type Interruption, type StepResult } from './steered';
@@ -117,6 +119,13 @@ export { failureMessage };
 /** The step results the strategies branch on (defined in steered.ts). */
 export type { HookAnswer, Interruption, StepResult };
 
+/** The statistical judge of every round (analysis.judge mannWhitney), or null: its compared checks and settings. */
+function roundComparison(config: ReleaseInput['config'], { sampleIntervalMs, intervalMs }: ReleaseTimings): RoundComparison | null {
+  if (sampleIntervalMs === null) return null;
+  const { confidence = MANN_WHITNEY_DEFAULTS.confidence, pass = MANN_WHITNEY_DEFAULTS.pass, marginal = MANN_WHITNEY_DEFAULTS.marginal } = config.analysis.mannWhitney ?? {};
+  return { checks: comparedChecks(config, sampleIntervalMs), settings: { confidence, pass, marginal, windowMs: intervalMs, stepMs: sampleIntervalMs } };
+}
+
 /** One run of the `release` workflow: shared state and steps. Constructing it registers the handlers. */
 export class ReleaseRun {
   readonly config: ReleaseInput['config'];
@@ -124,6 +133,8 @@ export class ReleaseRun {
   readonly startedMs = Date.now();
   /** The config's durations in ms, parsed once. */
   readonly timings: ReleaseTimings;
+  /** The statistical judge of every round, or null (thresholds only). */
+  readonly comparison: RoundComparison | null;
   readonly acts: ReturnType<typeof activityProfiles>;
   readonly target: HelmTarget;
   readonly split: TrafficSplit;
@@ -157,6 +168,7 @@ export class ReleaseRun {
     this.config = config;
     this.version = version;
     this.timings = releaseTimings(config);
+    this.comparison = roundComparison(config, this.timings);
     this.acts = activityProfiles(this.timings);
     this.checkpoints = patches.checkpoints;
     this.target = {
@@ -223,6 +235,7 @@ export class ReleaseRun {
   trackChecks(): CheckQuery[] {
     return trackChecks(this.config, this.timings.intervalMs);
   }
+
 
   /** Waits for a track's deployment, read through the release's kube context (the one helm uses). */
   waitReady(name: string): Promise<void> {

@@ -19,6 +19,8 @@ export interface ReleaseTimings {
   longestHookMs: number;
   /** One webhook's timeout (a hook of this release's config). */
   hookTimeoutMs(hook: HookSpec): number;
+  /** analysis.mannWhitney.sampleInterval, when the statistical judge is on. */
+  sampleIntervalMs: number | null;
 }
 
 export function releaseTimings(config: ReleaseInput['config']): ReleaseTimings {
@@ -31,5 +33,6 @@ export function releaseTimings(config: ReleaseInput['config']): ReleaseTimings {
     helmTestsTimeoutMs: durationMs(config.webhooks.helmTests.timeout),
     longestHookMs: Math.max(10_000, ...hookTimeouts.values()),
     hookTimeoutMs: (hook) => hookTimeouts.get(hook) ?? durationMs(hook.timeout),
+    sampleIntervalMs: config.analysis.judge === 'mannWhitney' ? durationMs(config.analysis.mannWhitney?.sampleInterval ?? '10s') : null,
   };
 }

@@ -49,3 +49,22 @@ describe('dry-run checks', () => {
     expect(error.issues).toContainEqual({ path: 'analysis.guard.checks[0].name', message: expect.stringMatching(/"errors" is a dry-run check: it never decides/) });
   });
 });
+
+describe('analysis.judge: mannWhitney', () => {
+  test('resolves its settings with Kayenta\'s defaults; a config without a judge resolves as before', () => {
+    const config = parseConfig({ ...validConfig(), analysis: { judge: 'mannWhitney', mannWhitney: {} } });
+    expect(config.analysis.mannWhitney).toEqual({ confidence: 0.98, sampleInterval: '10s', pass: 75, marginal: 50 });
+    expect(Object.keys(parseConfig(validConfig()).analysis)).not.toContain('judge');
+  });
+
+  test.each<[string, Record<string, unknown>, string, RegExp]>([
+    ['too few samples per interval', { interval: '30s', judge: 'mannWhitney', mannWhitney: { sampleInterval: '10s' } }, 'analysis.mannWhitney.sampleInterval', /gives 3 sample\(s\) per analysis.interval; the comparison needs at least 5 per track/],
+    ['marginal above pass', { judge: 'mannWhitney', mannWhitney: { pass: 60, marginal: 70 } }, 'analysis.mannWhitney.marginal', /marginal is above pass/],
+    ['a confidence of 1', { judge: 'mannWhitney', mannWhitney: { confidence: 1 } }, 'analysis.mannWhitney.confidence', /below 1/],
+    ['settings without the judge', { mannWhitney: {} }, 'analysis.mannWhitney', /only read with analysis.judge: mannWhitney/],
+    ['an unknown judge', { judge: 'kayenta' }, 'analysis.judge', /expected threshold .* or mannWhitney/],
+  ])('refused: %s', (_name, analysis, path, message) => {
+    const error = configError(() => parseConfig({ ...validConfig(), analysis }));
+    expect(error.issues).toContainEqual({ path, message: expect.stringMatching(message) });
+  });
+});

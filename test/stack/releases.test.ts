@@ -228,6 +228,39 @@ describe('releases on the local stack (real Traefik, Prometheus and demo-app pro
     process.stdout.write(`against the primary: faulty ${againstPrimary!.value!.toFixed(2)}% vs ${againstPrimary!.reference!.toFixed(2)}%; copy ${copied.status.lastChecks.map((check) => check.reason).join('; ')}\n`);
   });
 
+  test('the Mann–Whitney judge on real series: a canary with 10% errors beside a 1%-error primary passes the absolute 80% and is rolled back by the comparison; a copy of the primary is promoted', async () => {
+    const judged = (set: Record<string, string>) =>
+      serviceConfig({
+        helm: { timeout: '30s', set },
+        webhooks: { helmTests: { enabled: false } },
+        // Five 3 s windows a round and track: 150 requests each at 50%.
+        analysis: { interval: '15s', threshold: 2, stepWeights: [50], maxWeight: 50, judge: 'mannWhitney', mannWhitney: { sampleInterval: '3s' } },
+        metrics: { requestSuccessRate: { threshold: 80 }, requestDuration: { enabled: false } },
+      });
+    const primaryErrors = { FAULT_ERROR_RATE: '0.01' };
+    const serving = async (config: ReleaseConfig) => {
+      await local.deps.deployer.install({ target: targetOf(config), release: config.helm.releases.primary, version: '1.0.0', extraSet: primaryErrors });
+      return trafficOn(config, '1.0.0');
+    };
+
+    const faulty = judged({ FAULT_ERROR_RATE: '0.1' });
+    const faultyTraffic = await serving(faulty);
+    const caught = await release(faulty, '1.2.0');
+    await settle(faultyTraffic);
+    const copy = judged(primaryErrors);
+    const copyTraffic = await serving(copy);
+    const copied = await release(copy, '1.1.0');
+    await settle(copyTraffic);
+
+    expect(caught.outcome).toBe('rolledBack');
+    expect(caught.status.lastChecks.find((check) => check.name === 'request-success-rate')).toMatchObject({ passed: true });
+    const comparison = caught.status.lastChecks.find((check) => check.name === 'request-success-rate-mann-whitney');
+    expect(comparison).toMatchObject({ passed: false });
+    expect(caught.reason).toMatch(/\(score 0\): request-success-rate-mann-whitney: canary median [\d.]+%, primary [\d.]+% \(5\/5 samples\), shift -[\d.]+%, p\(lower\) = [\d.e-]+ < 0\.020: the canary is lower/);
+    expect(copied.outcome).toBe('promoted');
+    process.stdout.write(`Mann–Whitney on real series: ${comparison!.reason}; copy: ${copied.status.lastChecks.map((check) => check.reason).join('; ')}\n`);
+  });
+
   test('the guard: a canary failing every request at interval 30s / threshold 5 is rolled back within seconds, before its first round, and nothing sent after 100/0 reaches it', async () => {
     const config = serviceConfig({
       helm: { timeout: '30s', set: { FAULT_ERROR_RATE: '1' } },

@@ -157,10 +157,15 @@ export type PromAnswer =
 /** A healthy release's metrics: success rate 99.9%, p99 120 ms. */
 export const healthyMetrics = (query: string): PromAnswer => (query.includes('histogram_quantile') ? { value: 120 } : { value: 99.9 });
 
-/** Prometheus `/api/v1/query` stand-in; `answer` decides per query (default: healthy). */
+/**
+ * Prometheus `/api/v1/query` and `/api/v1/query_range` stand-in; `answer` decides per query (default:
+ * healthy), `rangeAnswer` the values of a range query, one per step (default: `answer`'s value at every step).
+ */
 export class FakePrometheus {
   readonly queries: Array<{ query: string; authorization?: string }> = [];
+  readonly rangeQueries: Array<{ query: string; start: number; end: number; step: string }> = [];
   answer: (query: string) => PromAnswer = healthyMetrics;
+  rangeAnswer: ((query: string, steps: number) => number[] | { error: string }) | undefined;
   private server = createServer((request, response) => void this.handle(request, response));
   url = '';
 
@@ -176,6 +181,7 @@ export class FakePrometheus {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === '/api/v1/query_range') return this.handleRange(url, response);
     if (url.pathname !== '/api/v1/query') return json(response, 404, { status: 'error', error: 'not found' });
     const query = url.searchParams.get('query') ?? '';
     this.queries.push({ query, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
@@ -198,6 +204,22 @@ export class FakePrometheus {
           ? Array.from({ length: answer.series }, (_, index) => ({ metric: { service: `svc-${index + 1}` }, value: [at, '99'] }))
           : [{ metric: {}, value: [at, 'nan' in answer ? 'NaN' : 'sample' in answer ? answer.sample : String(answer.value)] }];
     return json(response, 200, { status: 'success', data: { resultType: 'vector', result } });
+  }
+
+  private handleRange(url: URL, response: ServerResponse): void {
+    const query = url.searchParams.get('query') ?? '';
+    const [start, end] = ['start', 'end'].map((name) => Number(url.searchParams.get(name)));
+    const step = url.searchParams.get('step') ?? '';
+    this.rangeQueries.push({ query, start: start!, end: end!, step });
+    const steps = Math.max(1, Math.floor((end! - start!) / Number.parseFloat(step)) + 1);
+    const fallback = (): number[] => {
+      const answer = this.answer(query);
+      return 'value' in answer ? Array.from({ length: steps }, () => answer.value) : [];
+    };
+    const values = this.rangeAnswer ? this.rangeAnswer(query, steps) : fallback();
+    if (!Array.isArray(values)) return json(response, 400, { status: 'error', errorType: 'bad_data', error: values.error });
+    const result = values.length ? [{ metric: {}, values: values.map((value, index) => [start! + index * Number.parseFloat(step), String(value)]) }] : [];
+    return json(response, 200, { status: 'success', data: { resultType: 'matrix', result } });
   }
 }
 

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { AxiosInstance } from 'axios';
-import { METRIC_MESSAGES, outcomeOfNumber, type MetricOutcome } from '../../workflows/domain/analysis';
+import { METRIC_MESSAGES, outcomeOfNumber, type MetricFault, type MetricOutcome } from '../../workflows/domain/analysis';
+import type { SamplesOutcome } from '../../workflows/domain/mann-whitney';
 import type { MetricsProvider } from '../ports';
 
 /** The longest piece of an answer's body quoted in a message, in characters. */
@@ -66,6 +67,36 @@ export class PrometheusMetricsProvider implements MetricsProvider {
       return this.outcomeOfFailedRequest(error);
     }
     return PrometheusMetricsProvider.outcomeOfAnswer(status, body, contentType);
+  }
+
+  /** `/api/v1/query_range`: one series' finite values (NaN windows, without requests, left out); faults as `query` reports them. */
+  async queryRange({ query, startMs, endMs, stepMs }: { query: string; startMs: number; endMs: number; stepMs: number }): Promise<SamplesOutcome> {
+    let status: number;
+    let body: string;
+    let contentType: string;
+    try {
+      const params = { query, start: (startMs / 1000).toFixed(3), end: (endMs / 1000).toFixed(3), step: `${Math.max(1, Math.round(stepMs / 1000))}s` };
+      const response = await this.http.get<string>('/api/v1/query_range', { params, validateStatus: () => true, responseType: 'text', transformResponse: (data: unknown) => data });
+      status = response.status;
+      body = typeof response.data === 'string' ? response.data : response.data == null ? '' : String(response.data);
+      contentType = String(response.headers?.['content-type'] ?? '');
+    } catch (error) {
+      return this.outcomeOfFailedRequest(error) as MetricFault;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return PrometheusMetricsProvider.outcomeOfAnswer(status, body, contentType) as MetricFault;
+    }
+    if (status < 200 || status >= 300 || !isObject(parsed) || parsed.status !== 'success') return PrometheusMetricsProvider.outcomeOfAnswer(status, body, contentType) as MetricFault;
+    const data = isObject(parsed.data) ? parsed.data : {};
+    if (data.resultType !== 'matrix' || !Array.isArray(data.result)) return { kind: 'badAnswer', message: `the range query returned ${bodyExcerpt(String(data.resultType ?? 'no result'), 40)}, not a matrix` };
+    const series = data.result as unknown[];
+    if (series.length > 1) return { kind: 'manySeries', seriesCount: series.length, message: METRIC_MESSAGES.manySeries(series.length) };
+    const only = series[0];
+    const values = isObject(only) && Array.isArray(only.values) ? (only.values as unknown[]) : [];
+    return { kind: 'samples', values: values.map((pair) => parseSampleValue(Array.isArray(pair) ? pair[1] : undefined)).filter((value): value is number => value !== null && Number.isFinite(value)) };
   }
 
   private outcomeOfFailedRequest(error: unknown): MetricOutcome {

@@ -149,6 +149,10 @@ export interface CheckResult {
 export interface RoundVerdict {
   passed: boolean;
   checks: CheckResult[];
+  /** A statistical judge's score of the round (0–100), when one judged it. */
+  score?: number;
+  /** Neither passed nor failed (a judge's marginal score): the weight holds, and no failed check is counted. */
+  marginal?: true;
 }
 
 /** A number with its unit, 2 decimals at most; never throws (a non-finite threshold prints as itself). */
@@ -247,11 +251,16 @@ export type RoundDecision =
  * failed checks rolls back. A passed round advances. Failed checks are not reset by a passed round.
  */
 export function decideRound(verdict: RoundVerdict, failedChecksBefore: number, threshold: number): RoundDecision {
-  if (verdict.passed) return { action: 'advance', failedChecks: failedChecksBefore, reason: 'all checks passed' };
+  const scored = verdict.score === undefined ? '' : ` (score ${verdict.score})`;
+  if (verdict.passed) return { action: 'advance', failedChecks: failedChecksBefore, reason: `all checks passed${scored}` };
+  if (verdict.marginal) {
+    const failing = verdict.checks.filter(counts.failed).map((check) => check.reason).join('; ');
+    return { action: 'hold', failedChecks: failedChecksBefore, reason: `marginal${scored}: not counted as failed, the weight holds; ${failing}` };
+  }
   const failedChecks = failedChecksBefore + 1;
   const failures = verdict.checks.filter(counts.failed).map((check) => check.reason).join('; ');
   if (failedChecks >= threshold) {
-    return { action: 'rollback', failedChecks, reason: `failed checks reached the threshold (${failedChecks}/${threshold}): ${failures}` };
+    return { action: 'rollback', failedChecks, reason: `failed checks reached the threshold (${failedChecks}/${threshold})${scored}: ${failures}` };
   }
-  return { action: 'hold', failedChecks, reason: `failed check ${failedChecks}/${threshold}: ${failures}` };
+  return { action: 'hold', failedChecks, reason: `failed check ${failedChecks}/${threshold}${scored}: ${failures}` };
 }

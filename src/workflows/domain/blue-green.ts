@@ -45,6 +45,7 @@ export type WatchDecision =
  * so a single failed round flips traffic back: waiting for `threshold` failures would hurt all users.
  */
 export function decideWatchRound(verdict: RoundVerdict, round: number, rounds: number): WatchDecision {
+  if (verdict.marginal) return { action: round >= rounds ? 'done' : 'continue', reason: `watch round ${round}/${rounds} marginal (score ${verdict.score ?? '-'}): not counted as failed` };
   if (!verdict.passed) {
     const failures = verdict.checks.filter((check) => !check.passed).map((check) => check.reason).join('; ');
     return { action: 'rollback', reason: `watch round ${round}/${rounds} after the switch failed, traffic goes back to blue: ${failures}` };

@@ -10,3 +10,4 @@ export * from './webhooks';
 export * from './weights';
 export * from './guard';
 export * from './what-if';
+export * from './mann-whitney';

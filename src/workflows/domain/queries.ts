@@ -1,5 +1,6 @@
 import type { MetricReading, RelativeChange } from './analysis';
 import { promRange } from './duration';
+import type { ComparedQuery } from './mann-whitney';
 
 /** A check to run: the rendered PromQL and how its value is judged. */
 export interface CheckQuery extends Omit<MetricReading, 'outcome' | 'referenceOutcome'> {
@@ -150,5 +151,30 @@ export function trackChecks(config: TrackChecksConfig, intervalMs: number): Chec
   const { canaryService, primaryService } = config.traffic;
   const primary = { service: primaryService, servicePattern: servicePatternFor(config.target, namespace, primaryService) };
   return metricChecks({ namespace, workload: name, intervalMs, ...(config.target ? { target: config.target } : {}), ...config.metrics }, canaryService, undefined, primary);
+}
+
+/**
+ * The checks the statistical judge compares (analysis.judge: mannWhitney): each counted check's
+ * query on the canary and on the primary, over windows of `sampleMs` (its `{{ interval }}`). A
+ * Flagger template is compared only with its primaryQuery: it names its track itself.
+ */
+export function comparedChecks(config: TrackChecksConfig, sampleMs: number): ComparedQuery[] {
+  const { namespace, name } = config.service;
+  const { canaryService, primaryService } = config.traffic;
+  const { requestSuccessRate, requestDuration } = config.metrics;
+  const custom = config.metrics.custom.filter((check) => !check.dryRun && (check.templateRef === undefined || check.primaryQuery !== undefined));
+  const base: MetricChecksInput = {
+    namespace,
+    workload: name,
+    intervalMs: sampleMs,
+    ...(config.target ? { target: config.target } : {}),
+    requestSuccessRate: { enabled: requestSuccessRate.enabled && !requestSuccessRate.dryRun, threshold: requestSuccessRate.threshold },
+    requestDuration: { enabled: requestDuration.enabled && !requestDuration.dryRun, threshold: requestDuration.threshold },
+    custom: custom.map(({ name: checkName, query, min, max, templateRef }) => ({ name: checkName, query, min, max, templateRef })),
+  };
+  const canary = metricChecks(base, canaryService);
+  const primaryCustom = custom.map(({ name: checkName, query, primaryQuery, min, max, templateRef }) => ({ name: checkName, query: primaryQuery ?? query, min, max, templateRef }));
+  const primary = metricChecks({ ...base, custom: primaryCustom }, primaryService, servicePatternFor(config.target, namespace, primaryService));
+  return canary.map((check, index) => ({ name: check.name, bound: check.bound, unit: check.unit, query: check.query, primaryQuery: primary[index]!.query }));
 }
 
