@@ -5,7 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { connectWhenServing } from '../src/support/temporal';
 import { freePort, toolPath } from '../src/support/tools';
 
 /** The repository root (this file runs from bench/dist/bench/). */
@@ -47,24 +47,6 @@ export interface BenchServerOptions {
   logFile: string;
 }
 
-async function waitUntilServing(address: string, server: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${server.exitCode} before serving`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: '2s' });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
-      return;
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
-  throw new Error(`the Temporal dev server at ${address} did not come up in ${timeoutMs} ms: ${String(lastError)}`);
-}
-
 export async function startBenchServer(binary: string, options: BenchServerOptions): Promise<BenchServer> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const address = `127.0.0.1:${port}`;
@@ -87,7 +69,7 @@ export async function startBenchServer(binary: string, options: BenchServerOptio
     for (const file of dbFiles) rmSync(file, { force: true });
   };
   try {
-    await waitUntilServing(address, child, 120_000);
+    await (await connectWhenServing(address, 120_000, () => (child.exitCode !== null ? `exited with code ${child.exitCode}` : null))).close();
   } catch (error) {
     await stop();
     throw error;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createProcessRunner } from '../../src/activities/adapters/command-runner';
 import { HelmCommandError, HelmDeployer } from '../../src/targets/kubernetes/helm-deployer';
 import type { HelmTarget } from '../../src/activities/ports';
+import { failure } from '../support/failure';
 
 const FAKE_HELM = path.resolve(__dirname, '../support/fake-helm.js');
 
@@ -52,14 +53,6 @@ function calls(): HelmCall[] {
 
 const failOn = (rules: Record<string, string>) => writeFileSync(path.join(helmDir, 'failures.json'), JSON.stringify(rules));
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the helm call to fail');
-}
 
 describe('HelmDeployer with the helm stand-in', () => {
   test('install runs helm upgrade --install --wait with the timeout, namespace, values files and version, and returns what helm reports', async () => {

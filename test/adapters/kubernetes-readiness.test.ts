@@ -5,6 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { deploymentReadiness, KubernetesReadiness, type DeploymentsClient } from '../../src/targets/kubernetes/readiness';
 import { FakeKubernetesApi } from '../support/stand-ins';
+import { failure } from '../support/failure';
 
 let kube: FakeKubernetesApi;
 let readiness: KubernetesReadiness;
@@ -21,14 +22,6 @@ beforeEach(() => {
   kube.unavailable = false;
 });
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the wait to fail');
-}
 
 describe('KubernetesReadiness.waitReady with the real AppsV1Api', () => {
   test('returns as soon as the deployment has every replica updated and available', async () => {

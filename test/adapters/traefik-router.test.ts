@@ -7,6 +7,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { TrafficSplit } from '../../src/activities/ports';
 import { TraefikTrafficRouter } from '../../src/targets/kubernetes/traefik-router';
 import { FakeKubernetesApi } from '../support/stand-ins';
+import { failure } from '../support/failure';
 
 const TOKEN = 'kube-test-token-7f3a';
 
@@ -43,14 +44,6 @@ function kubeConfigFor(server: string): k8s.KubeConfig {
 
 const routerFor = (server: string) => new TraefikTrafficRouter(kubeConfigFor(server).makeApiClient(k8s.CustomObjectsApi));
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const writesTo = (split: TrafficSplit) => kube.requests.filter((request) => request.method !== 'GET' && request.path.includes(`/traefikservices/${split.router}`));
 

@@ -17,6 +17,7 @@ import { KubernetesReadiness } from '../../src/targets/kubernetes/readiness';
 import { TraefikTrafficRouter, type CustomObjectsClient } from '../../src/targets/kubernetes/traefik-router';
 import type { HelmTarget, TrafficSplit } from '../../src/activities/ports';
 import { LocalKubeCluster, provideClusterTools, ROOT, scratchDir, START_TIMEOUT_MS, TOOLS_TIMEOUT_MS } from '../support/kube-cluster';
+import { failure } from '../support/failure';
 
 const run = promisify(execFile);
 
@@ -66,14 +67,6 @@ const demoTarget = (set: HelmTarget['set'] = {}): HelmTarget => ({
   timeoutMs: 60_000,
 });
 
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('the charts', () => {
   test('helm lint passes on examples/chart and deploy/chart', async () => {

@@ -15,13 +15,7 @@ const FIXTURES = path.join(__dirname, '../fixtures/histories');
 
 let harness: ReleaseHarness;
 let hooks: FakeWebhooks;
-useReleaseHarness(
-  (started, webhooks) => {
-    harness = started;
-    hooks = webhooks;
-  },
-  { webhooks: true },
-);
+useReleaseHarness((started, webhooks) => ([harness, hooks] = [started, webhooks]), { webhooks: true });
 
 async function record(name: string, run: () => Promise<{ workflowId: string }>): Promise<void> {
   const { workflowId } = await run();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Connection } from '@temporalio/client';
+import { connectWhenServing } from '../../src/support/temporal';
 import { freePort, toolPath } from '../../src/support/tools';
 
 export interface DevServer {
@@ -8,23 +8,6 @@ export interface DevServer {
   stop(): Promise<void>;
   /** Stops and starts the server again on the same port and database file. */
   restart(): Promise<void>;
-}
-
-async function waitUntilServing(address: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: '2s' });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
-      return;
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-    }
-  }
-  throw new Error(`Temporal dev server at ${address} did not come up in ${timeoutMs}ms: ${String(lastError)}`);
 }
 
 /** A real Temporal dev server (CLI v1.5.1), headless, on a free port, with a SQLite file if given. */
@@ -38,7 +21,7 @@ export async function startDevServer(options: { dbFile?: string; port?: number }
       '--dynamic-config-value', 'frontend.enableServerVersionCheck=false'];
     if (options.dbFile) args.push('--db-filename', options.dbFile);
     child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    await waitUntilServing(address);
+    await (await connectWhenServing(address, 60_000)).close();
   };
   const stop = async () => {
     const running = child;

@@ -10,13 +10,7 @@ import { FakeWebhooks, healthyMetrics, type PromAnswer } from '../support/stand-
 
 let harness: ReleaseHarness;
 let hooks: FakeWebhooks;
-useReleaseHarness(
-  (started, webhooks) => {
-    harness = started;
-    hooks = webhooks;
-  },
-  { webhooks: true },
-);
+useReleaseHarness((started, webhooks) => ([harness, hooks] = [started, webhooks]), { webhooks: true });
 
 
 const blueGreen = (analysis: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>

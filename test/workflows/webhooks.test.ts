@@ -11,13 +11,7 @@ import { FakeWebhooks, type HookAnswer } from '../support/stand-ins';
 
 let harness: ReleaseHarness;
 let hooks: FakeWebhooks;
-useReleaseHarness(
-  (started, webhooks) => {
-    harness = started;
-    hooks = webhooks;
-  },
-  { webhooks: true },
-);
+useReleaseHarness((started, webhooks) => ([harness, hooks] = [started, webhooks]), { webhooks: true });
 
 let hookCounter = 0;
 type HookType = 'confirm-rollout' | 'pre-rollout' | 'rollout' | 'confirm-traffic-increase' | 'confirm-promotion' | 'post-rollout' | 'rollback';
