@@ -244,6 +244,14 @@ export const configSchema = z
         hooks: z.array(webhookSchema).default([]),
       })
       .prefault({}),
+    /**
+     * Values for the canary release only, over helm.set: e.g. `replicaCount: 1`, `autoscaling.enabled:
+     * false`, so a canary at 10% does not cost a full copy. The primary's values never change by it:
+     * promotion upgrades the primary with helm.set alone. Read by strategy canary only (a blue-green's
+     * green takes all traffic at the switch, so it runs at full size; a direct release has no canary;
+     * `start --strategy` and a migration may pick either, so it is not refused there).
+     */
+    canary: z.strictObject({ set: setValues.default({}) }).optional(),
     drill: z
       .strictObject({
         version: z.string().regex(RELEASE_VERSION_PATTERN, { message: `expected a version: ${RELEASE_VERSION_HINT}` }),
@@ -392,7 +400,12 @@ function refuseUnsafeCombinations(config: Record<string, unknown>, ctx: { addIss
       }
     });
   }
-  const setBlocks: Array<[PropertyKey[], unknown]> = [[['helm', 'set'], helm.set], [['drill', 'set'], isRecord(config.drill) ? config.drill.set : undefined]];
+  const setBlocks: Array<[PropertyKey[], unknown]> = [
+    [['helm', 'set'], helm.set],
+    [['drill', 'set'], isRecord(config.drill) ? config.drill.set : undefined],
+    [['canary', 'set'], isRecord(config.canary) ? config.canary.set : undefined],
+  ];
+
   for (const [path, set] of setBlocks) {
     if (!isRecord(set)) continue;
     for (const [key, value] of Object.entries(set)) {

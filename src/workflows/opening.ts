@@ -33,7 +33,9 @@ export async function openTrack(run: ReleaseRun, opening: TrackOpening, progress
   await run.traffic.clearCanaryTrack();
   run.record(opening.installing);
   progress.installed = true;
-  await acts.deploy.installRelease({ target, release: canary, version });
+  // canary.set sizes the canary track of a canary release; green takes all traffic at a blue-green's switch, so it keeps full size.
+  const canarySet = config.strategy === 'canary' && config.canary?.set && Object.keys(config.canary.set).length ? { extraSet: config.canary.set } : {};
+  await acts.deploy.installRelease({ target, release: canary, version, ...canarySet });
   await run.waitReady(canary);
   run.record(`${canary} is ready`);
   if (steering.abortRequested) return run.rollBack(steering.abortReason, false);

@@ -238,6 +238,33 @@ describe('releases of examples/chart on the local cluster', () => {
     expect(await helmHistory(config.helm.releases.canary)).toEqual([]);
   });
 
+  test("canary.set sizes the canary only: the canary Deployment runs 1 replica while the promoted primary gets helm.set's 3", async () => {
+    const config = await service({
+      helm: { chart: path.join(ROOT, 'examples/chart'), versionValue: 'version', timeout: '60s', set: { replicaCount: 3 } },
+      canary: { set: { replicaCount: 1 } },
+      analysis: { interval: '2s', threshold: 2, stepWeights: [50] },
+    });
+    const replicasOf = async (name: string) => {
+      const text = await cluster.kubectl(['get', 'deployment', name, '--namespace', SHOP, '-o', 'jsonpath={.spec.replicas}']).catch(() => '');
+      return text ? Number(text) : null;
+    };
+    const canaryReplicas: number[] = [];
+    let done = false;
+    const watching = (async () => {
+      while (!done) {
+        const replicas = await replicasOf(config.helm.releases.canary);
+        if (replicas !== null && canaryReplicas.at(-1) !== replicas) canaryReplicas.push(replicas);
+        await sleep(100);
+      }
+    })();
+    const result = await release(config, '1.1.0').finally(() => (done = true));
+    await watching;
+
+    expect(result.outcome).toBe('promoted');
+    expect(canaryReplicas).toEqual([1]);
+    expect(await replicasOf(config.helm.releases.primary)).toBe(3);
+  });
+
   test('canary rolled back on its success rate: traffic back to 100/0, the canary release gone, the primary untouched at revision 1', async () => {
     const config = await service();
     prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : query.includes(`${config.traffic.canaryService}-`) ? { value: 50 } : { value: 99.9 });

@@ -162,3 +162,24 @@ describe('steering a canary with signals', () => {
     expect(outcome.reason).toBe('aborted by a person');
   });
 });
+
+describe('canary.set', () => {
+  test("applies to the canary release only: helm gets it for the canary's install, never for the primary's upgrade; a blue-green's green keeps full size", async () => {
+    const config = harness.config({ helm: { chart: './chart', timeout: '30s', set: { replicaCount: 3 } }, canary: { set: { replicaCount: 1, 'autoscaling.enabled': false } } });
+    harness.seedPrimary(config, '1.0.0');
+    expect((await harness.run(config, '1.1.0')).outcome).toBe('promoted');
+    const { primary, canary } = config.helm.releases;
+    const upgrades = harness.helmCalls('shop', [primary, canary]).filter((call) => call.action === 'upgrade');
+    expect(upgrades.map((call) => [call.release, call.values?.replicaCount, (call.values?.autoscaling as { enabled?: boolean } | undefined)?.enabled])).toEqual([
+      [canary, 1, false],
+      [primary, 3, undefined],
+    ]);
+
+    const blueGreen = harness.config({ strategy: 'blueGreen', helm: { chart: './chart', timeout: '30s', set: { replicaCount: 3 } }, canary: { set: { replicaCount: 1 } }, analysis: { iterations: 1, postSwitchIterations: 1 } });
+    harness.seedPrimary(blueGreen, '1.0.0');
+    expect((await harness.run(blueGreen, '1.1.0')).outcome).toBe('promoted');
+    const green = harness.helmCalls('shop', [blueGreen.helm.releases.canary]).find((call) => call.action === 'upgrade');
+    expect(green?.values?.replicaCount).toBe(3);
+  });
+});
+

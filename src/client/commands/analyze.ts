@@ -31,6 +31,7 @@ export async function analyzeCommand(idOrService: string | undefined, options: A
   const whatIf = replayAnalysis(recorded.rounds, trackChecks(config, durationMs(config.analysis.interval)), config.analysis.threshold, recorded.input.config.analysis.threshold);
   if (options.json) io.out(JSON.stringify({ release: { service: `${recorded.input.config.service.namespace}/${recorded.input.config.service.name}`, version: recorded.input.version }, ...whatIf, roundsInPromotionWaits: recorded.roundsInPromotionWaits }, null, 2));
   else io.out(renderWhatIf(recorded, whatIf, options.config, config.analysis.interval));
+  if (!options.json && config.analysis.judge === 'mannWhitney') io.out(`${options.config}'s Mann–Whitney judge is not replayed: only the threshold checks are; its score would add to these verdicts`);
   return 0;
 }
 
