@@ -126,7 +126,12 @@ export function createActivities(deps: ActivityDeps) {
         return { kind: 'error', message: `the metrics provider failed: ${error instanceof Error ? error.message : String(error)}` };
       }
     };
-    return Promise.all(checks.map(async ({ query, primaryQuery, ...check }) => ({ ...check, canary: await range(query), primary: await range(primaryQuery) })));
+    return Promise.all(
+      checks.map(async ({ query, primaryQuery, ...check }) => {
+        const [canary, primary] = await Promise.all([range(query), range(primaryQuery)]);
+        return { ...check, canary, primary };
+      }),
+    );
   };
   const refusals: WorkerRefusals = {
     metricsServer: (metricsServer) => {
@@ -206,12 +211,6 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Runs every check's query; every answer becomes a reading for the workflow to judge, never a
-     * thrown error. A provider that breaks its contract (throws, or returns a non-finite value) is
-     * caught here too, so no NaN or ±Inf reaches the history as `null`. A metricsServer the worker
-     * does not list fails non-retryably (MetricsServerRefused), unqueried.
-     */
-    /**
      * The statistical judge's samples of one round (analysis.judge mannWhitney): each compared check's
      * range query on both tracks over the last interval. Failures are outcomes, never thrown.
      */
@@ -220,6 +219,12 @@ export function createActivities(deps: ActivityDeps) {
       return samplesOf(metrics, args.checks, args);
     },
 
+    /**
+     * Runs every check's query; every answer becomes a reading for the workflow to judge, never a
+     * thrown error. A provider that breaks its contract (throws, or returns a non-finite value) is
+     * caught here too, so no NaN or ±Inf reaches the history as `null`. A metricsServer the worker
+     * does not list fails non-retryably (MetricsServerRefused), unqueried.
+     */
     async queryChecks(args: { checks: CheckQuery[]; metricsServer?: string }): Promise<MetricReading[]> {
       const metrics = await asFailure(FAILURE_TYPES.metricsServer, async () => deps.metricsFor(args.metricsServer));
       return Promise.all(args.checks.map((check) => readingOf(metrics, check)));
