@@ -12,6 +12,8 @@
  * Endpoints:
  *   GET /healthz   200 "ok" always (readiness; never faulty, so a faulty version still deploys)
  *   GET /          200 {"version": "..."} (or 500 {"version", "error"} at FAULT_ERROR_RATE), header x-version
+ *   GET /served    200 {"version", "served": N}: how many `GET /` it answered (mirrored copies included),
+ *                  so a test can count what a mirror sent to it; never counted itself
  *
  * On SIGTERM/SIGINT it stops accepting connections, lets requests in flight finish, then exits 0.
  * No dependencies: it runs with plain `node`.
@@ -40,6 +42,8 @@ const host = process.env.HOST || '127.0.0.1';
 const port = process.env.PORT === undefined || process.env.PORT === '' ? 8080 : Number(process.env.PORT);
 const errorRate = fraction('FAULT_ERROR_RATE');
 const latencyMs = milliseconds('FAULT_LATENCY_MS');
+/** `GET /` requests answered, mirrored copies included. */
+let served = 0;
 
 function send(response, status, body) {
   const text = JSON.stringify(body);
@@ -54,10 +58,15 @@ const server = http.createServer((request, response) => {
     response.end('ok');
     return;
   }
+  if (path === '/served') {
+    send(response, 200, { version, served });
+    return;
+  }
   if (path !== '/' || (request.method !== 'GET' && request.method !== 'HEAD')) {
     send(response, 404, { version, error: `no route for ${request.method} ${path}` });
     return;
   }
+  served += 1;
   const answer = () => (Math.random() < errorRate ? send(response, 500, { version, error: 'injected fault (FAULT_ERROR_RATE)' }) : send(response, 200, { version }));
   if (latencyMs > 0) setTimeout(answer, latencyMs);
   else answer();

@@ -5,6 +5,7 @@
 import type { MetricOutcome } from '../workflows/domain/analysis';
 import type { SamplesOutcome } from '../workflows/domain/mann-whitney';
 import type { LocalTrack, TrafficSplit } from '../workflows/domain/target';
+import type { TrafficRoute } from '../workflows/domain/weights';
 import type { WebhookOutcome, WebhookPayload } from '../workflows/domain/webhooks';
 
 export type { LocalTrack, TrafficSplit };
@@ -81,13 +82,17 @@ export interface ReadinessChecker {
   waitReady(args: { namespace: string; name: string; timeoutMs: number; kubeContext?: string; onProgress?: (detail: string) => void }): Promise<void>;
 }
 
-/** Weights of the two tracks behind the service's traffic split, 0-100, summing to 100. */
-export interface TrafficWeights {
-  primaryWeight: number;
-  canaryWeight: number;
-}
+/**
+ * Weights of the two tracks behind the service's traffic split, 0-100, summing to 100, and the
+ * share of the primary's requests mirrored to the canary (only at 100/0: a mirrored blue-green's analysis).
+ */
+export type TrafficWeights = TrafficRoute;
 
-/** Moves traffic between the primary and canary tracks. Setting the weights it already has is a no-op. */
+/**
+ * Moves traffic between the primary and canary tracks. Setting the route it already serves is a
+ * no-op; a route without `mirrorPercent` removes the mirror; the split's sessionAffinity, when set,
+ * is written with every change. A route `routeProblem` refuses is an error, never written.
+ */
 export interface TrafficRouter {
   getWeights(args: { split: TrafficSplit }): Promise<TrafficWeights>;
   setWeights(args: { split: TrafficSplit; weights: TrafficWeights }): Promise<{ changed: boolean }>;

@@ -155,6 +155,9 @@ const setValues = z.record(
   z.union([z.string(), z.number().refine(Number.isFinite, { message: 'expected a finite number' }), z.boolean()]),
 );
 
+/** RFC 6265 cookie names are HTTP tokens. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 export const configSchema = z
   .strictObject({
     service: z.strictObject({ name: kubernetesName, namespace: kubernetesName }),
@@ -183,6 +186,20 @@ export const configSchema = z
         traefikService: kubernetesName.optional(),
         primaryService: kubernetesName.optional(),
         canaryService: kubernetesName.optional(),
+        /** Flagger's sessionAffinity: a sticky cookie on the weighted service, so a client keeps one version during the rollout. */
+        sessionAffinity: z
+          .strictObject({
+            cookieName: z.string().regex(COOKIE_NAME, { message: 'expected a cookie name (letters, digits and !#$%&\'*+-.^_`|~), e.g. docutag-track' }),
+            /** The cookie's Max-Age in seconds (Flagger's default: 86400, one day). */
+            maxAge: z.number().int().min(1, { message: 'expected a Max-Age of at least 1 second, e.g. 86400' }).default(86400),
+          })
+          .optional(),
+        /**
+         * Blue-green only: during the analysis at 0% this share of the primary's requests is copied to
+         * green (answers discarded), so green is judged on real traffic. Mirroring repeats every
+         * request, writes included: only for services whose requests are safe to repeat.
+         */
+        mirror: z.strictObject({ percent: z.number().int().min(1, { message: 'expected 1-100 (percent of the primary\'s requests copied to green)' }).max(100, { message: 'expected 1-100 (percent of the primary\'s requests copied to green)' }).default(100) }).optional(),
       })
       .prefault({}),
     metricsServer: httpUrl('expected the Prometheus URL, e.g. http://prometheus.monitoring:9090')
@@ -354,6 +371,9 @@ function refuseUnsafeCombinations(config: Record<string, unknown>, ctx: { addIss
         add(source.split('.'), `the ${field === 'primaryService' ? 'primary' : 'canary'} Service would be named "${resolved}", but Kubernetes Service names start with a letter (DNS-1035); set traffic.${field} to the Service's real name`);
       }
     }
+  }
+  if (traffic.mirror !== undefined && config.strategy !== 'blueGreen' && config.strategy !== 'blue-green') {
+    add(['traffic', 'mirror'], `mirroring copies the primary's requests to green during a blue-green's analysis at 0%; strategy ${typeof config.strategy === 'string' ? config.strategy : 'canary (default)'} sends real traffic to the canary instead: set strategy: blueGreen, or remove traffic.mirror`);
   }
   const analysis = isRecord(config.analysis) ? config.analysis : {};
   const judge = isRecord(analysis.mannWhitney) ? analysis.mannWhitney : {};

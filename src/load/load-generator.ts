@@ -19,6 +19,15 @@ export interface LoadGeneratorOptions {
   maxInFlight?: number;
   /** Called for every finished request (e.g. to keep a log or assert on it). */
   onResponse?: (response: LoadResponse) => void;
+  /** Headers sent with every request, e.g. `{ 'x-canary': 'insider' }` for an A/B rule. */
+  headers?: Record<string, string>;
+  /**
+   * Simulated users, each with its own cookie jar (default 1): requests go to them in turn, each
+   * sends back the cookies it was given (a sticky session's cookie among them).
+   */
+  clients?: number;
+  /** Cookies every client starts with, e.g. `{ type: 'insider' }` for a cookie rule. */
+  cookies?: Record<string, string>;
 }
 
 /** One finished request. Times are epoch ms (Date.now()). */
@@ -31,6 +40,8 @@ export interface LoadResponse {
   at: number;
   /** What went wrong when status is 0. */
   error?: string;
+  /** The client (0 .. clients-1) that sent it. */
+  client: number;
 }
 
 /** Counts of one version. Times are epoch ms; `lastSentAt` is when the last request it answered was sent. */
@@ -73,12 +84,18 @@ export class LoadGenerator {
   private startedAt = 0;
   private counts: LoadSnapshot = LoadGenerator.empty();
   private readonly open = new Set<Promise<void>>();
+  /** Each client's cookies, by name. */
+  private readonly jars: Array<Map<string, string>>;
+  private nextClient = 0;
 
   constructor(private readonly options: LoadGeneratorOptions) {
     if (!(options.rps > 0)) throw new Error(`rps must be above 0, got ${options.rps}`);
     this.timeoutMs = options.timeoutMs ?? 5_000;
     this.maxInFlight = options.maxInFlight ?? 256;
     this.agent = new http.Agent({ keepAlive: true, maxSockets: this.maxInFlight });
+    const clients = options.clients ?? 1;
+    if (!(Number.isInteger(clients) && clients >= 1)) throw new Error(`clients must be a whole number of at least 1, got ${clients}`);
+    this.jars = Array.from({ length: clients }, () => new Map(Object.entries(options.cookies ?? {})));
   }
 
   private static empty(): LoadSnapshot {
@@ -131,16 +148,22 @@ export class LoadGenerator {
   private send(): void {
     const sentAt = Date.now();
     this.counts.sent += 1;
+    const client = this.nextClient;
+    this.nextClient = (this.nextClient + 1) % this.jars.length;
+    const jar = this.jars[client]!;
+    const cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
+    const headers = { ...this.options.headers, ...(cookie ? { cookie } : {}) };
     const done = new Promise<LoadResponse>((resolve) => {
-      const request = http.get(this.options.url, { agent: this.agent, timeout: this.timeoutMs }, (response) => {
+      const request = http.get(this.options.url, { agent: this.agent, timeout: this.timeoutMs, headers }, (response) => {
         response.resume();
+        keepCookies(jar, response.headers['set-cookie']);
         const header = response.headers['x-version'];
         const version = (Array.isArray(header) ? header[0] : header) || NO_VERSION;
-        response.on('end', () => resolve({ version, status: response.statusCode ?? 0, sentAt, at: Date.now() }));
-        response.on('error', (error) => resolve({ version, status: 0, sentAt, at: Date.now(), error: error.message }));
+        response.on('end', () => resolve({ version, status: response.statusCode ?? 0, sentAt, at: Date.now(), client }));
+        response.on('error', (error) => resolve({ version, status: 0, sentAt, at: Date.now(), error: error.message, client }));
       });
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs}ms`)));
-      request.on('error', (error) => resolve({ version: NO_VERSION, status: 0, sentAt, at: Date.now(), error: error.message }));
+      request.on('error', (error) => resolve({ version: NO_VERSION, status: 0, sentAt, at: Date.now(), error: error.message, client }));
     }).then((response) => this.record(response));
     this.open.add(done);
     void done.finally(() => this.open.delete(done));
@@ -162,6 +185,19 @@ export class LoadGenerator {
     version.lastAt = Math.max(version.lastAt, response.at);
     version.lastSentAt = Math.max(version.lastSentAt, response.sentAt);
     this.options.onResponse?.(response);
+  }
+}
+
+/** A browser's cookie jar, in small: `Set-Cookie` name=value kept, Max-Age=0 (or a past Expires) removes. */
+function keepCookies(jar: Map<string, string>, setCookie: string[] | undefined): void {
+  for (const line of setCookie ?? []) {
+    const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
+    const separator = pair.indexOf('=');
+    if (separator <= 0) continue;
+    const name = pair.slice(0, separator);
+    const expired = attributes.some((attribute) => /^max-age=(0|-\d+)$/i.test(attribute) || (/^expires=/i.test(attribute) && Date.parse(attribute.slice(8)) < Date.now()));
+    if (expired) jar.delete(name);
+    else jar.set(name, pair.slice(separator + 1));
   }
 }
 

@@ -14,8 +14,8 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
   const { config, version, primary, canary: green, status, steering } = run;
   const { iterations, postSwitchIterations: watchRounds, threshold } = config.analysis;
   const measured = run.trackChecks();
-  // Before the switch green sees no user traffic: a no-data check says why and what to add.
-  const hint = blueGreenNoDataHint(config.traffic.canaryService, run.hooks.hooksOf('rollout').map((hook) => hook.name));
+  // Before the switch green sees no user traffic (unless mirrored): a no-data check says why and what to add.
+  const hint = blueGreenNoDataHint(config.traffic.canaryService, run.hooks.hooksOf('rollout').map((hook) => hook.name), config.traffic.mirror?.percent);
   const analysisChecks = measured.map((check) => ({ ...check, noDataHint: hint }));
 
   /** The instant switch: every request to green in one router call. */
@@ -47,6 +47,8 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     if (!run.checkpoints) await run.traffic.setCanaryWeight(0);
     const preRollout = await run.hooks.preRollout();
     if (preRollout.kind !== 'open') return run.interrupted(preRollout, promoteNow);
+    // traffic.mirror: green is judged on copies of real requests; the switch (or a rollback's 100/0) ends the mirror.
+    if (config.traffic.mirror) await run.traffic.mirrorToCanary(config.traffic.mirror.percent);
 
     let passedRounds = 0;
     for (;;) {

@@ -5,7 +5,7 @@
 import { condition, upsertSearchAttributes } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import type { Severity, TrafficSplit } from '../activities/ports';
-import { splitWeights } from './domain';
+import { describeRoute, splitWeights, type TrafficRoute } from './domain';
 import { SEARCH_ATTRIBUTES } from './messages';
 import { failureMessage } from './steered';
 import type { ReleaseStatus } from './types';
@@ -44,10 +44,10 @@ export class Traffic {
    * Moves traffic. Meanwhile `status.waitingFor` names the change, so a router that keeps failing
    * (an API server down while the change retries) shows in `status` and `watch` instead of the last step.
    */
-  async apply(weights: { primaryWeight: number; canaryWeight: number }, via: Pick<ReleaseActivities, 'setWeights'> = this.acts.weightChanges): Promise<boolean> {
+  async apply(weights: TrafficRoute, via: Pick<ReleaseActivities, 'setWeights'> = this.acts.weightChanges): Promise<boolean> {
     const { status, split, primary, canary } = this.run;
     const before = status.waitingFor;
-    status.waitingFor = `weight change to ${primary} ${weights.primaryWeight}%, ${canary} ${weights.canaryWeight}% (TraefikService ${split.namespace}/${split.router})`;
+    status.waitingFor = `weight change to ${describeRoute(weights, { primary, canary })} (TraefikService ${split.namespace}/${split.router})`;
     try {
       return (await via.setWeights({ split, weights })).changed;
     } finally {
@@ -62,6 +62,16 @@ export class Traffic {
     this.run.status.canaryWeight = weights.canaryWeight;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.weight, value: weights.canaryWeight }]);
     this.run.record(`Weights: ${this.run.primary} ${weights.primaryWeight}%, ${this.run.canary} ${weights.canaryWeight}%`);
+  }
+
+  /**
+   * A mirrored blue-green's analysis: the canary (green) keeps 0% while `percent` of the primary's
+   * requests are copied to it, their answers discarded. The next weight change ends the mirror.
+   */
+  async mirrorToCanary(percent: number): Promise<void> {
+    await this.apply({ primaryWeight: 100, canaryWeight: 0, mirrorPercent: percent });
+    this.run.status.canaryWeight = 0;
+    this.run.record(`Mirroring ${percent}% of ${this.run.primary}'s requests to ${this.run.canary} (its answers are discarded; ${this.run.primary} keeps serving 100%)`);
   }
 
   /**

@@ -205,3 +205,92 @@ describe('TraefikTrafficRouter with the real CustomObjectsApi', () => {
     }
   });
 });
+
+describe('TraefikTrafficRouter: mirroring and sticky sessions (issue 14)', () => {
+  const stored = (split: TrafficSplit) => kube.traefikServices.get(`shop/${split.router}`);
+
+  test('a mirror turns the TraefikService into kind mirroring (main: primary, mirror: canary at the percent), keeping the weighted spec aside', async () => {
+    const split = freshSplit();
+    stored(split).spec.weighted.services = [
+      { name: split.primaryService, port: 8080, weight: 100, passHostHeader: true },
+      { name: split.canaryService, port: 8081, weight: 0 },
+    ];
+    const router = routerFor(kube.url);
+
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 40 } })).toEqual({ changed: true });
+
+    expect(stored(split).spec).toEqual({ mirroring: { name: split.primaryService, port: 8080, mirrors: [{ name: split.canaryService, port: 8081, percent: 40 }] } });
+    expect(await router.getWeights({ split })).toEqual({ primaryWeight: 100, canaryWeight: 0, mirrorPercent: 40 });
+    expect(await router.listServices({ split })).toEqual([split.primaryService, split.canaryService]);
+    // the same route again writes nothing
+    const writes = writesTo(split).length;
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 40 } })).toEqual({ changed: false });
+    expect(writesTo(split)).toHaveLength(writes);
+  });
+
+  test('the switch after a mirror brings the weighted spec back whole (ports, fields, other services) and drops the annotation', async () => {
+    const split = freshSplit();
+    stored(split).spec.weighted.services = [
+      { name: split.primaryService, port: 8080, weight: 100, passHostHeader: true },
+      { name: split.canaryService, port: 8080, weight: 0, passHostHeader: true },
+      { name: 'maintenance-page', port: 80, weight: 0 },
+    ];
+    const router = routerFor(kube.url);
+    await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 100 } });
+
+    await router.setWeights({ split, weights: { primaryWeight: 0, canaryWeight: 100 } });
+
+    expect(stored(split).spec).toEqual({
+      weighted: {
+        services: [
+          { name: split.primaryService, port: 8080, weight: 0, passHostHeader: true },
+          { name: split.canaryService, port: 8080, weight: 100, passHostHeader: true },
+          { name: 'maintenance-page', port: 80, weight: 0 },
+        ],
+      },
+    });
+    expect(stored(split).metadata.annotations ?? {}).toEqual({});
+    expect(kube.weightChanges.filter((change) => change.name === split.router).map(({ weights, mirrors }) => ({ weights, mirrors }))).toEqual([
+      { weights: { [split.primaryService]: 100 }, mirrors: { [split.canaryService]: 100 } },
+      { weights: { [split.primaryService]: 0, [split.canaryService]: 100, 'maintenance-page': 0 }, mirrors: undefined },
+    ]);
+  });
+
+  test('a rollback (100/0 without a mirror) ends the mirror', async () => {
+    const split = freshSplit();
+    const router = routerFor(kube.url);
+    await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 100 } });
+
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } })).toEqual({ changed: true });
+
+    expect(stored(split).spec.mirroring).toBeUndefined();
+    expect(await router.getWeights({ split })).toEqual({ primaryWeight: 100, canaryWeight: 0 });
+  });
+
+  test('a mirror while the canary serves users is refused before anything is written', async () => {
+    const split = freshSplit();
+    const error = await failure(routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 90, canaryWeight: 10, mirrorPercent: 50 } }));
+    expect(error.message).toMatch(/TraefikService shop\/web-\d+ update error: a mirror copies the primary's requests to a canary that serves nobody/);
+    expect(writesTo(split)).toEqual([]);
+  });
+
+  test('sessionAffinity writes a sticky HttpOnly cookie with its Max-Age, and is written even when the weights already match', async () => {
+    const split: TrafficSplit = { ...freshSplit(), sessionAffinity: { cookieName: 'docutag-track', maxAgeSeconds: 600 } };
+    const router = routerFor(kube.url);
+
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } })).toEqual({ changed: true });
+    expect(stored(split).spec.weighted.sticky).toEqual({ cookie: { name: 'docutag-track', maxAge: 600, httpOnly: true } });
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } })).toEqual({ changed: false });
+
+    await router.setWeights({ split, weights: { primaryWeight: 80, canaryWeight: 20 } });
+    expect(stored(split).spec.weighted.sticky).toEqual({ cookie: { name: 'docutag-track', maxAge: 600, httpOnly: true } });
+  });
+
+  test('the sticky cookie survives a mirror and the switch after it', async () => {
+    const split: TrafficSplit = { ...freshSplit(), sessionAffinity: { cookieName: 'track', maxAgeSeconds: 86400 } };
+    const router = routerFor(kube.url);
+    await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 100 } });
+    await router.setWeights({ split, weights: { primaryWeight: 0, canaryWeight: 100 } });
+    expect(stored(split).spec.weighted.sticky).toEqual({ cookie: { name: 'track', maxAge: 86400, httpOnly: true } });
+  });
+});

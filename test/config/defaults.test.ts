@@ -1,4 +1,5 @@
 import { parseConfig, type ReleaseConfig } from '../../src/config';
+import { trafficSplitOf } from '../../src/workflows/domain';
 
 const minimal = { service: { name: 'docutag-controller', namespace: 'docutag' }, helm: { chart: './chart' } };
 
@@ -113,5 +114,27 @@ describe('strategy', () => {
     ['direct', 'direct'],
   ])('accepts %j as %j', (written, strategy) => {
     expect(parseConfig({ ...structuredClone(minimal), strategy: written }).strategy).toBe(strategy);
+  });
+});
+
+describe('traffic.sessionAffinity and traffic.mirror (issue 14)', () => {
+  test('sessionAffinity defaults maxAge to a day (Flagger) and reaches the split the routers write', () => {
+    const config = parseConfig({ ...structuredClone(minimal), traffic: { sessionAffinity: { cookieName: 'docutag-track' } } });
+    expect(config.traffic.sessionAffinity).toEqual({ cookieName: 'docutag-track', maxAge: 86400 });
+    expect(trafficSplitOf(config).sessionAffinity).toEqual({ cookieName: 'docutag-track', maxAgeSeconds: 86400 });
+  });
+
+  test('a split without sessionAffinity carries no such key (histories of earlier releases stay as they were)', () => {
+    expect(trafficSplitOf(parseConfig(structuredClone(minimal)))).not.toHaveProperty('sessionAffinity');
+  });
+
+  test('mirror defaults to 100% on a blue-green, under either spelling of the strategy', () => {
+    for (const strategy of ['blueGreen', 'blue-green']) {
+      expect(parseConfig({ ...structuredClone(minimal), strategy, traffic: { mirror: {} } }).traffic.mirror).toEqual({ percent: 100 });
+    }
+  });
+
+  test('mirror is absent unless asked for', () => {
+    expect(parseConfig({ ...structuredClone(minimal), strategy: 'blueGreen' }).traffic).not.toHaveProperty('mirror');
   });
 });

@@ -54,6 +54,13 @@ describe('blueGreenNoDataHint', () => {
   test('with rollout hooks it names them', () => {
     expect(blueGreenNoDataHint('web-canary', ['load-test'])).toContain('rollout webhook(s) load-test: check that they send requests to web-canary');
   });
+
+  test('with a mirror it says green gets copies of the primary\'s requests and what to lengthen (not a load-test hook)', () => {
+    const hint = blueGreenNoDataHint('web-canary', [], 50);
+    expect(hint).toContain('green (web-canary) gets 50% of the primary\'s requests as mirrored copies');
+    expect(hint).toContain('lengthen analysis.interval, or raise traffic.mirror.percent');
+    expect(hint).not.toContain('add a webhook');
+  });
 });
 
 describe('the no-data hint reaches the reason of an empty or NaN check', () => {

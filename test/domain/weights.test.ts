@@ -1,4 +1,4 @@
-import { splitWeights, weightSchedule, type WeightScheduleInput } from '../../src/workflows/domain/weights';
+import { routeProblem, sameRoute, splitWeights, weightSchedule, type TrafficRoute, type WeightScheduleInput } from '../../src/workflows/domain/weights';
 
 describe('weightSchedule', () => {
   const cases: Array<[string, WeightScheduleInput, number[]]> = [
@@ -43,5 +43,37 @@ describe('splitWeights', () => {
     const split = splitWeights(canaryWeight);
     expect(split).toEqual(expected);
     expect(split.primaryWeight + split.canaryWeight).toBe(100);
+  });
+});
+
+describe('routeProblem', () => {
+  const cases: Array<[string, TrafficRoute, RegExp | null]> = [
+    ['accepts 90/10', { primaryWeight: 90, canaryWeight: 10 }, null],
+    ['accepts a mirror of 100% at 100/0', { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 100 }, null],
+    ['accepts a mirror of 0% as no mirror', { primaryWeight: 60, canaryWeight: 40, mirrorPercent: 0 }, null],
+    ['refuses weights that do not sum to 100', { primaryWeight: 90, canaryWeight: 20 }, /summing to 100, got 90\/20/],
+    ['refuses fractional weights', { primaryWeight: 89.5, canaryWeight: 10.5 }, /integers 0-100/],
+    ['refuses a mirror while the canary serves users', { primaryWeight: 90, canaryWeight: 10, mirrorPercent: 50 }, /weights must be 100\/0 while mirroring, got 90\/10/],
+    ['refuses a mirror above 100%', { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 150 }, /mirrorPercent must be an integer 0-100, got 150/],
+    ['refuses a fractional mirror', { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 2.5 }, /mirrorPercent must be an integer/],
+  ];
+  test.each(cases)('%s', (_name, route, expected) => {
+    const problem = routeProblem(route);
+    if (expected === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(expected);
+  });
+});
+
+describe('sameRoute', () => {
+  const cases: Array<[string, TrafficRoute, TrafficRoute, boolean]> = [
+    ['equal weights without mirrors', { primaryWeight: 100, canaryWeight: 0 }, { primaryWeight: 100, canaryWeight: 0 }, true],
+    ['an absent mirror is a 0% mirror', { primaryWeight: 100, canaryWeight: 0 }, { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 0 }, true],
+    ['a mirror differs from none at the same weights', { primaryWeight: 100, canaryWeight: 0 }, { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 100 }, false],
+    ['mirrors of different shares differ', { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 50 }, { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 100 }, false],
+    ['different weights differ', { primaryWeight: 90, canaryWeight: 10 }, { primaryWeight: 80, canaryWeight: 20 }, false],
+  ];
+  test.each(cases)('%s', (_name, a, b, same) => {
+    expect(sameRoute(a, b)).toBe(same);
+    expect(sameRoute(b, a)).toBe(same);
   });
 });

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { toolPath } from '../../src/support/tools';
 import { LocalStack } from '../../src/targets/local/stack';
-import { liveGroupMembers, type LocalTrackConfig } from '../../src/targets/local/process-deployer';
+import { liveGroupMembers, type LocalProcessDeployer, type LocalTrackConfig } from '../../src/targets/local/process-deployer';
+import type { TraefikFileRouter } from '../../src/targets/local/traefik-file-router';
 import type { HelmTarget, TrafficSplit } from '../../src/activities/ports';
 import type { LoadGenerator, LoadSnapshot } from '../../src/load/load-generator';
 
@@ -74,4 +75,27 @@ export async function collect(load: LoadGenerator, count: number): Promise<LoadS
 /** True while any process of the group `pgid` runs (zombies do not count). */
 export function groupAlive(pgid: number): boolean {
   return liveGroupMembers(pgid).length > 0;
+}
+
+/** A stack with the demo app for one test file: started after the tools, stopped after the file's tests; read its fields inside tests. */
+export interface DemoStack {
+  stack: Awaited<ReturnType<typeof startStack>>;
+  deployer: LocalProcessDeployer;
+  router: TraefikFileRouter;
+}
+
+export function useDemoStack({ drainMs = 200 }: { drainMs?: number } = {}): DemoStack {
+  const demo = {} as DemoStack;
+  beforeAll(() => {
+    provideTools();
+  }, TOOLS_TIMEOUT_MS);
+  beforeAll(async () => {
+    demo.stack = await startStack(provideTools());
+    demo.deployer = demo.stack.createDeployer({ local: DEMO_APP, cwd: ROOT, drainMs });
+    demo.router = demo.stack.createRouter();
+  });
+  afterAll(async () => {
+    await demo.stack?.cleanup();
+  });
+  return demo;
 }

@@ -27,6 +27,8 @@ export interface WeightChange {
   namespace: string;
   name: string;
   weights: Record<string, number>;
+  /** While the TraefikService is of kind mirroring: the mirrored Service's percent, by name. */
+  mirrors?: Record<string, number>;
   at: number;
 }
 
@@ -94,7 +96,7 @@ export class FakeKubernetesApi {
   }
 
   currentWeights(namespace: string, name: string): Record<string, number> {
-    const services = this.traefikServices.get(`${namespace}/${name}`)?.spec.weighted.services ?? [];
+    const services = this.traefikServices.get(`${namespace}/${name}`)?.spec.weighted?.services ?? [];
     return Object.fromEntries(services.map((service: { name: string; weight: number }) => [service.name, service.weight]));
   }
 
@@ -126,8 +128,10 @@ export class FakeKubernetesApi {
       } else return json(response, 405, { message: 'method not allowed' });
       next.metadata = { ...next.metadata, resourceVersion: String(Number(current.metadata.resourceVersion) + 1) };
       this.traefikServices.set(key, next);
-      const weights = Object.fromEntries(next.spec.weighted.services.map((service: { name: string; weight: number }) => [service.name, service.weight]));
-      this.weightChanges.push({ namespace: traefik[1]!, name: traefik[2]!, weights, at: Date.now() });
+      const mirroring = next.spec.weighted ? undefined : next.spec.mirroring;
+      const weights = mirroring ? { [mirroring.name]: 100 } : Object.fromEntries(next.spec.weighted.services.map((service: { name: string; weight: number }) => [service.name, service.weight]));
+      const mirrors = mirroring ? { mirrors: Object.fromEntries(mirroring.mirrors.map((mirror: { name: string; percent: number }) => [mirror.name, mirror.percent])) } : {};
+      this.weightChanges.push({ namespace: traefik[1]!, name: traefik[2]!, weights, ...mirrors, at: Date.now() });
       return json(response, 200, next);
     }
     const deployment = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/?]+)/.exec(url);

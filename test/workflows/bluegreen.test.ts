@@ -173,4 +173,70 @@ describe('blue-green release', () => {
     expect(harness.canaryWeights(config)).toEqual([100, 0]);
     expect(harness.helmStory(config)).toContain(`upgrade ${config.helm.releases.primary}`);
   });
+
+  describe('mirrored (traffic.mirror, issue 14)', () => {
+    const mirrored = (analysis: Record<string, unknown> = {}, percent = 100) => blueGreen(analysis, { traffic: { mirror: { percent } } });
+    /** Whether the TraefikService is of kind mirroring right now, and at what percent to green. */
+    const mirrorNow = (config: ReleaseConfig): number | null => {
+      const spec = harness.kube.traefikServices.get(`shop/${config.traffic.traefikService}`).spec;
+      return spec.weighted ? null : (spec.mirroring.mirrors.find((mirror: { name: string }) => mirror.name === config.traffic.canaryService)?.percent ?? 0);
+    };
+
+    test('promoted: green is analysed on mirrored requests at 0%, the switch ends the mirror, then the primary upgraded and 100% back on it', async () => {
+      const config = mirrored({}, 60);
+      harness.seedPrimary(config, '1.0.0');
+      const mirrorsSeen: Array<number | null> = [];
+      measureGreen(config, (_weight, query) => {
+        mirrorsSeen.push(mirrorNow(config));
+        return healthyMetrics(query);
+      });
+
+      const { outcome } = await result(config);
+
+      expect(outcome.outcome).toBe('promoted');
+      const changes = harness.kube.weightChanges.filter((change) => change.name === config.traffic.traefikService);
+      expect(changes.map(({ weights, mirrors }) => ({ weights, mirrors }))).toEqual([
+        { weights: { [config.traffic.primaryService]: 100 }, mirrors: { [config.traffic.canaryService]: 60 } },
+        { weights: { [config.traffic.primaryService]: 0, [config.traffic.canaryService]: 100 }, mirrors: undefined },
+        { weights: { [config.traffic.primaryService]: 100, [config.traffic.canaryService]: 0 }, mirrors: undefined },
+      ]);
+      // 2 analysis rounds x 2 checks while mirroring 60%, then 2 watch rounds x 2 checks on the weighted service.
+      expect(mirrorsSeen).toEqual([60, 60, 60, 60, null, null, null, null]);
+      expect(outcome.status.events.map((event) => event.message)).toContain(`Mirroring 60% of ${config.helm.releases.primary}'s requests to ${config.helm.releases.canary} (its answers are discarded; ${config.helm.releases.primary} keeps serving 100%)`);
+      expect(mirrorNow(config)).toBeNull();
+    });
+
+    test('rolled back at 0% when the mirrored analysis fails: the mirror ends, the weighted service is back at 100/0, green removed', async () => {
+      const config = mirrored({ threshold: 2 });
+      const { canary: green } = config.helm.releases;
+      harness.seedPrimary(config, '1.0.0');
+      measureGreen(config, (_weight, query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: 80 }));
+
+      const { outcome } = await result(config);
+
+      expect(outcome.outcome).toBe('rolledBack');
+      expect(outcome.reason).toContain('request-success-rate 80% below minimum 99%');
+      expect(mirrorNow(config)).toBeNull();
+      expect(harness.kube.currentWeights('shop', config.traffic.traefikService)).toEqual({ [config.traffic.primaryService]: 100, [config.traffic.canaryService]: 0 });
+      expect(harness.helmStory(config)).toEqual([`upgrade ${green}`, `test ${green}`, `uninstall ${green}`]);
+    });
+
+    test('abort during the mirrored analysis ends the mirror before green is removed', async () => {
+      const config = mirrored({ iterations: 50 });
+      harness.seedPrimary(config, '1.0.0');
+      const handle = await harness.start(config, '1.1.0');
+      await eventually('a mirrored analysis round', () => handle.query(statusQuery), (status) => status.iteration >= 1, 20_000);
+      expect(mirrorNow(config)).toBe(100);
+
+      await handle.signal(abortSignal, { reason: 'the mirror doubles our payment calls' });
+      const outcome = (await handle.result()) as ReleaseResult;
+
+      expect(outcome.outcome).toBe('rolledBack');
+      expect(outcome.reason).toBe('aborted: the mirror doubles our payment calls');
+      expect(mirrorNow(config)).toBeNull();
+      const endedAt = harness.kube.weightChanges.filter((change) => change.name === config.traffic.traefikService).at(-1)!.at;
+      const uninstall = harness.helmCalls('shop', [config.helm.releases.canary]).find((call) => call.action === 'uninstall')!;
+      expect(uninstall.at).toBeGreaterThan(endedAt);
+    });
+  });
 });

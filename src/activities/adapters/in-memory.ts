@@ -1,4 +1,5 @@
 import { normaliseOutcome, type MetricOutcome } from '../../workflows/domain/analysis';
+import { routeProblem, sameRoute } from '../../workflows/domain/weights';
 import type { Deployer, HelmTarget, MetricsProvider, Notifier, ReadinessChecker, ReleaseHistoryEntry, ReleaseRevision, Severity, TestRun, TrafficRouter, TrafficSplit, TrafficWeights, WebhookCaller, WebhookOutcome, WebhookPayload, WebhookTarget } from '../ports';
 
 /** Notifier for dry runs and for workers with no SLACK_WEBHOOK_URL: writes to the log. */
@@ -25,8 +26,9 @@ export class InMemoryTrafficRouter implements TrafficRouter {
 
   async setWeights({ split, weights }: { split: TrafficSplit; weights: TrafficWeights }): Promise<{ changed: boolean }> {
     const key = `${split.namespace}/${split.router}`;
-    const current = await this.getWeights({ split });
-    if (current.primaryWeight === weights.primaryWeight && current.canaryWeight === weights.canaryWeight) return { changed: false };
+    const problem = routeProblem(weights);
+    if (problem) throw new Error(`TrafficSplit ${key}: ${problem}`);
+    if (sameRoute(await this.getWeights({ split }), weights)) return { changed: false };
     this.weights.set(key, { ...weights });
     this.applied.push({ router: key, weights: { ...weights }, at: Date.now() });
     return { changed: true };

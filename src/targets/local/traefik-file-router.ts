@@ -3,14 +3,19 @@ import path from 'node:path';
 import type { AxiosInstance } from 'axios';
 import YAML from 'yaml';
 import type { TrafficRouter, TrafficSplit, TrafficWeights } from '../../activities/ports';
+import { routeProblem, sameRoute } from '../../workflows/domain/weights';
 import type { EndpointChange, LocalEndpoints } from './endpoints';
 
 /*
  * Names in Traefik's file provider (Traefik adds `@file` to each):
  *   leaf service per track   <namespace>-<release>            loadBalancer to the track's process
  *   weighted service         <namespace>-<router>_weighted    the split; `_` never occurs in a
- *                                                             Kubernetes name, so no release collides
- *   router                   <namespace>-<router>             PathPrefix(`/<namespace>/<router>/`), prefix stripped
+ *                                                             Kubernetes name, so no release collides;
+ *                                                             with a sticky cookie under sessionAffinity
+ *   mirroring service        <namespace>-<router>_mirroring   while mirroring only: the weighted service,
+ *                                                             a share copied to the canary's leaf
+ *   router                   <namespace>-<router>             PathPrefix(`/<namespace>/<router>/`), prefix stripped,
+ *                                                             to the mirroring service while there is one
  * The tracks' service names are their release names (the config's defaults on target local).
  */
 
@@ -22,6 +27,11 @@ export function fileServiceName(namespace: string, service: string): string {
 /** Traefik's name (without `@file`) of the weighted service of a split. */
 export function weightedServiceName(split: Pick<TrafficSplit, 'namespace' | 'router'>): string {
   return `${split.namespace}-${split.router}_weighted`;
+}
+
+/** Traefik's name (without `@file`) of a split's mirroring service: the weighted service, with a share copied to the canary. */
+export function mirroringServiceName(split: Pick<TrafficSplit, 'namespace' | 'router'>): string {
+  return `${split.namespace}-${split.router}_mirroring`;
 }
 
 /**
@@ -61,7 +71,10 @@ export class TraefikFileRouterError extends Error {
 
 /** What a split looks like in Traefik, as written and as read back. */
 interface SplitState {
+  /** The weights and, while mirroring, mirrorPercent (never 0: no mirror is an absent one). */
   weights: TrafficWeights;
+  /** The sticky cookie of the weighted service, or null. */
+  sticky: { name: string; maxAge: number } | null;
   /** Base URL of each track's process; null: the track has no process (its share answers 503). */
   primaryUrl: string | null;
   canaryUrl: string | null;
@@ -69,19 +82,28 @@ interface SplitState {
 
 interface ApiService {
   status?: string;
-  weighted?: { services?: Array<{ name: string; weight?: number }> };
+  weighted?: { services?: Array<{ name: string; weight?: number }>; sticky?: { cookie?: { name?: string; maxAge?: number } } };
+  mirroring?: { service?: string; mirrors?: Array<{ name: string; percent?: number }> };
   loadBalancer?: { servers?: Array<{ url?: string }> };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sameState(a: SplitState, b: SplitState): boolean {
-  return a.weights.primaryWeight === b.weights.primaryWeight && a.weights.canaryWeight === b.weights.canaryWeight && a.primaryUrl === b.primaryUrl && a.canaryUrl === b.canaryUrl;
+  return sameRoute(a.weights, b.weights) && a.sticky?.name === b.sticky?.name && a.sticky?.maxAge === b.sticky?.maxAge && a.primaryUrl === b.primaryUrl && a.canaryUrl === b.canaryUrl;
 }
 
 function describeState(state: SplitState | null): string {
   if (!state) return 'absent';
-  return `${state.weights.primaryWeight}/${state.weights.canaryWeight} (primary ${state.primaryUrl ?? 'no server'}, canary ${state.canaryUrl ?? 'no server'})`;
+  const mirror = state.weights.mirrorPercent ? `, ${state.weights.mirrorPercent}% mirrored to the canary` : '';
+  const sticky = state.sticky ? `, sticky cookie ${state.sticky.name}` : '';
+  return `${state.weights.primaryWeight}/${state.weights.canaryWeight}${mirror}${sticky} (primary ${state.primaryUrl ?? 'no server'}, canary ${state.canaryUrl ?? 'no server'})`;
+}
+
+/** The route as this router keeps it: a mirror of 0% is no mirror. */
+function normalRoute(weights: TrafficWeights): TrafficWeights {
+  const { primaryWeight, canaryWeight, mirrorPercent } = weights;
+  return mirrorPercent ? { primaryWeight, canaryWeight, mirrorPercent } : { primaryWeight, canaryWeight };
 }
 
 /**
@@ -140,11 +162,9 @@ export class TraefikFileRouter implements TrafficRouter {
   }
 
   async setWeights({ split, weights }: { split: TrafficSplit; weights: TrafficWeights }): Promise<{ changed: boolean }> {
-    const valid = (weight: number) => Number.isInteger(weight) && weight >= 0 && weight <= 100;
-    if (!valid(weights.primaryWeight) || !valid(weights.canaryWeight) || weights.primaryWeight + weights.canaryWeight !== 100) {
-      throw new TraefikFileRouterError(split, 'update', `weights must be integers 0-100 summing to 100, got ${weights.primaryWeight}/${weights.canaryWeight}`);
-    }
-    this.splits.set(weightedServiceName(split), { split, weights: { ...weights } });
+    const problem = routeProblem(weights);
+    if (problem) throw new TraefikFileRouterError(split, 'update', problem);
+    this.splits.set(weightedServiceName(split), { split, weights: normalRoute(weights) });
     return this.apply(split);
   }
 
@@ -164,7 +184,8 @@ export class TraefikFileRouter implements TrafficRouter {
       .catch(() => undefined)
       .then(async () => {
         const wanted = this.wantedState(split);
-        if (sameState((await this.readBack(split)) ?? { weights: { primaryWeight: -1, canaryWeight: -1 }, primaryUrl: null, canaryUrl: null }, wanted)) return { changed: false };
+        const served = await this.readBack(split);
+        if (served && sameState(served, wanted)) return { changed: false };
         this.write(split, wanted);
         await this.waitServed(split, wanted);
         return { changed: true };
@@ -175,8 +196,10 @@ export class TraefikFileRouter implements TrafficRouter {
 
   private wantedState(split: TrafficSplit): SplitState {
     const weights = this.splits.get(weightedServiceName(split))?.weights ?? { primaryWeight: 100, canaryWeight: 0 };
+    const affinity = split.sessionAffinity;
     return {
       weights,
+      sticky: affinity ? { name: affinity.cookieName, maxAge: affinity.maxAgeSeconds } : null,
       primaryUrl: this.options.endpoints.get(split.namespace, split.primaryService) ?? null,
       canaryUrl: this.options.endpoints.get(split.namespace, split.canaryService) ?? null,
     };
@@ -187,10 +210,19 @@ export class TraefikFileRouter implements TrafficRouter {
     const prefix = splitPathPrefix(split);
     const routerName = `${split.namespace}-${split.router}`;
     const leaf = (url: string | null) => ({ loadBalancer: { servers: url ? [{ url }] : [] } });
+    const canaryLeaf = fileServiceName(split.namespace, split.canaryService);
+    const mirroring = state.weights.mirrorPercent
+      ? { [mirroringServiceName(split)]: { mirroring: { service: weightedServiceName(split), mirrors: [{ name: canaryLeaf, percent: state.weights.mirrorPercent }] } } }
+      : {};
     const config = {
       http: {
         routers: {
-          [routerName]: { entryPoints: [this.entryPoint], rule: `PathPrefix(\`${prefix}\`)`, middlewares: [`${routerName}_strip`], service: weightedServiceName(split) },
+          [routerName]: {
+            entryPoints: [this.entryPoint],
+            rule: `PathPrefix(\`${prefix}\`)`,
+            middlewares: [`${routerName}_strip`],
+            service: state.weights.mirrorPercent ? mirroringServiceName(split) : weightedServiceName(split),
+          },
         },
         middlewares: {
           [`${routerName}_strip`]: { stripPrefix: { prefixes: [prefix.slice(0, -1)] } },
@@ -200,10 +232,13 @@ export class TraefikFileRouter implements TrafficRouter {
             weighted: {
               services: [
                 { name: fileServiceName(split.namespace, split.primaryService), weight: state.weights.primaryWeight },
-                { name: fileServiceName(split.namespace, split.canaryService), weight: state.weights.canaryWeight },
+                { name: canaryLeaf, weight: state.weights.canaryWeight },
               ],
+              // HttpOnly: the track is no business of the page's scripts.
+              ...(state.sticky ? { sticky: { cookie: { name: state.sticky.name, maxAge: state.sticky.maxAge, httpOnly: true } } } : {}),
             },
           },
+          ...mirroring,
           [fileServiceName(split.namespace, split.primaryService)]: leaf(state.primaryUrl),
           [fileServiceName(split.namespace, split.canaryService)]: leaf(state.canaryUrl),
         },
@@ -252,19 +287,38 @@ export class TraefikFileRouter implements TrafficRouter {
     const children = weighted.weighted?.services ?? [];
     const weightOf = (service: string) => children.find((child) => child.name.replace(/@file$/, '') === fileServiceName(split.namespace, service))?.weight ?? 0;
     const urlOf = async (service: string) => (await this.service(split, fileServiceName(split.namespace, service)))?.loadBalancer?.servers?.[0]?.url ?? null;
-    const [primaryUrl, canaryUrl] = await Promise.all([urlOf(split.primaryService), urlOf(split.canaryService)]);
-    return { weights: { primaryWeight: weightOf(split.primaryService), canaryWeight: weightOf(split.canaryService) }, primaryUrl, canaryUrl };
+    const [primaryUrl, canaryUrl, mirrorPercent] = await Promise.all([urlOf(split.primaryService), urlOf(split.canaryService), this.mirrorPercentServed(split)]);
+    const cookie = weighted.weighted?.sticky?.cookie;
+    return {
+      weights: normalRoute({ primaryWeight: weightOf(split.primaryService), canaryWeight: weightOf(split.canaryService), mirrorPercent }),
+      sticky: cookie?.name ? { name: cookie.name, maxAge: cookie.maxAge ?? 0 } : null,
+      primaryUrl,
+      canaryUrl,
+    };
   }
 
-  private async service(split: TrafficSplit, name: string): Promise<ApiService | null> {
+  /** The share the split's router mirrors to the canary: 0 unless the router serves the mirroring service. */
+  private async mirrorPercentServed(split: TrafficSplit): Promise<number> {
+    const router = await this.fetch<{ service?: string }>(split, `/api/http/routers/${split.namespace}-${split.router}@file`);
+    if (router?.service?.replace(/@file$/, '') !== mirroringServiceName(split)) return 0;
+    const mirroring = (await this.service(split, mirroringServiceName(split)))?.mirroring;
+    return mirroring?.mirrors?.find((mirror) => mirror.name.replace(/@file$/, '') === fileServiceName(split.namespace, split.canaryService))?.percent ?? 0;
+  }
+
+  private service(split: TrafficSplit, name: string): Promise<ApiService | null> {
+    return this.fetch<ApiService>(split, `/api/http/services/${name}@file`);
+  }
+
+  /** One object of Traefik's API; null when Traefik does not have it. */
+  private async fetch<T>(split: TrafficSplit, apiPath: string): Promise<T | null> {
     let response;
     try {
-      response = await this.options.api.get<ApiService>(`/api/http/services/${name}@file`, { validateStatus: () => true });
+      response = await this.options.api.get<T>(apiPath, { validateStatus: () => true });
     } catch (error) {
       throw new TraefikFileRouterError(split, 'get', `Traefik's API is unreachable: ${(error as Error).message}`);
     }
     if (response.status === 404) return null;
-    if (response.status !== 200) throw new TraefikFileRouterError(split, 'get', `Traefik's API answered ${response.status} for ${name}@file`);
+    if (response.status !== 200) throw new TraefikFileRouterError(split, 'get', `Traefik's API answered ${response.status} for ${apiPath}`);
     return response.data;
   }
 }

@@ -8,7 +8,10 @@ import { decideRound, type RoundVerdict } from './analysis';
  * Advice for a check with no data before the switch: green gets no traffic, so its metrics are empty
  * unless a `rollout` webhook sends test traffic to it (Flagger's load tester does exactly that).
  */
-export function blueGreenNoDataHint(green: string, rolloutHooks: readonly string[]): string {
+export function blueGreenNoDataHint(green: string, rolloutHooks: readonly string[], mirrorPercent?: number): string {
+  if (mirrorPercent) {
+    return `Before the switch green (${green}) gets ${mirrorPercent}% of the primary's requests as mirrored copies: no data means the primary had too few requests in the window (lengthen analysis.interval, or raise traffic.mirror.percent).`;
+  }
   if (!rolloutHooks.length) {
     return `Before the switch no traffic reaches green (${green}): add a webhook of type rollout that sends test traffic to it (e.g. Flagger's load tester) so its metrics have data.`;
   }

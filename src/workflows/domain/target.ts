@@ -25,6 +25,19 @@ export interface TrafficSplit {
   canaryService: string;
   /** The kube context holding the router: the release's helm.kubeContext (the worker's current context when absent). */
   kubeContext?: string;
+  /** traffic.sessionAffinity: the weighted service pins each client to the track that first answered it. */
+  sessionAffinity?: SessionAffinity;
+}
+
+/**
+ * A sticky cookie on the weighted service (Flagger's `sessionAffinity`): a client keeps the track
+ * that first answered it while both tracks carry weight. Traefik ignores a cookie naming a track
+ * at weight 0, so after promotion or rollback (100/0) nobody stays pinned to the removed track.
+ */
+export interface SessionAffinity {
+  cookieName: string;
+  /** The cookie's Max-Age, in seconds. */
+  maxAgeSeconds: number;
 }
 
 /** What of a release config says where its service runs (ReleaseConfig has it all). */
@@ -32,7 +45,7 @@ export interface ServicePlacement {
   target: 'kubernetes' | 'local';
   local?: { command: string; healthPath: string; testCommand?: string };
   service: { namespace: string };
-  traffic: { traefikService: string; primaryService: string; canaryService: string };
+  traffic: { traefikService: string; primaryService: string; canaryService: string; sessionAffinity?: { cookieName: string; maxAge: number } };
   helm?: { kubeContext?: string };
 }
 
@@ -62,5 +75,6 @@ export function trafficSplitOf(config: Pick<ServicePlacement, 'service' | 'traff
     primaryService: config.traffic.primaryService,
     canaryService: config.traffic.canaryService,
     ...(config.helm?.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
+    ...(config.traffic.sessionAffinity ? { sessionAffinity: { cookieName: config.traffic.sessionAffinity.cookieName, maxAgeSeconds: config.traffic.sessionAffinity.maxAge } } : {}),
   };
 }

@@ -22,3 +22,34 @@ export function splitWeights(canaryWeight: number): { primaryWeight: number; can
   const canary = Math.min(100, Math.max(0, Math.round(canaryWeight)));
   return { primaryWeight: 100 - canary, canaryWeight: canary };
 }
+
+/** What a router serves: the weighted split and, for a mirrored blue-green, the share copied to the canary. */
+export interface TrafficRoute {
+  primaryWeight: number;
+  canaryWeight: number;
+  /** Percent (1-100) of the primary's requests also sent to the canary, its answers discarded; absent or 0: none. */
+  mirrorPercent?: number;
+}
+
+/** Whether two routes serve alike (an absent mirror is no mirror). */
+export function sameRoute(a: TrafficRoute, b: TrafficRoute): boolean {
+  return a.primaryWeight === b.primaryWeight && a.canaryWeight === b.canaryWeight && (a.mirrorPercent ?? 0) === (b.mirrorPercent ?? 0);
+}
+
+/** `primary 100%, canary 0%, mirrored 50%` for reasons and logs. */
+export function describeRoute(route: TrafficRoute, names = { primary: 'primary', canary: 'canary' }): string {
+  const mirror = route.mirrorPercent ? `, ${route.mirrorPercent}% of ${names.primary}'s requests mirrored to ${names.canary}` : '';
+  return `${names.primary} ${route.primaryWeight}%, ${names.canary} ${route.canaryWeight}%${mirror}`;
+}
+
+/** Why a router cannot serve `route`, or null: integer weights 0-100 summing to 100; a mirror (1-100%) only while the canary serves nobody. */
+export function routeProblem(route: TrafficRoute): string | null {
+  const valid = (weight: number) => Number.isInteger(weight) && weight >= 0 && weight <= 100;
+  if (!valid(route.primaryWeight) || !valid(route.canaryWeight) || route.primaryWeight + route.canaryWeight !== 100) {
+    return `weights must be integers 0-100 summing to 100, got ${route.primaryWeight}/${route.canaryWeight}`;
+  }
+  const mirror = route.mirrorPercent ?? 0;
+  if (!valid(mirror)) return `mirrorPercent must be an integer 0-100, got ${mirror}`;
+  if (mirror > 0 && route.canaryWeight !== 0) return `a mirror copies the primary's requests to a canary that serves nobody: weights must be 100/0 while mirroring, got ${route.primaryWeight}/${route.canaryWeight}`;
+  return null;
+}
