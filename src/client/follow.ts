@@ -26,6 +26,7 @@ export interface FollowOptions {
 export async function followRelease(handle: WorkflowHandle, io: CliIO, options: FollowOptions = {}): Promise<number> {
   const printed = new Set<string>();
   let lastWeight = -1;
+  let lastMatch: string | undefined;
   let waitingForWorker = false;
   const printNew = (status: ReleaseStatus) => {
     if (options.json) return;
@@ -38,6 +39,14 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
       if (printed.has(key)) continue;
       printed.add(key);
       io.out(`${event.at.slice(11, 19)}  ${printable(event.message, { singleLine: true })}`);
+    }
+    // An A/B test shows its rule once it is in place, instead of a weight that never moves.
+    if (status.strategy === 'abTesting') {
+      if (status.match && status.match !== lastMatch) {
+        lastMatch = status.match;
+        io.out(`          A/B canary ← requests where ${printable(status.match, { singleLine: true })}  ${status.phase}`);
+      }
+      return;
     }
     // A direct release moves no traffic: its story is the events, as the deploy script printed it.
     if (status.strategy !== 'direct' && status.canaryWeight !== lastWeight) {

@@ -53,7 +53,10 @@ export function renderStatus(status: ReleaseStatus, options: { events?: number }
     `phase ${status.phase}${status.waitingFor ? ` (waiting for ${line(status.waitingFor)})` : ''}`,
     status.strategy === 'direct'
       ? `direct (helm upgrade → test → rollback on failure)`
-      : `${status.strategy === 'blueGreen' ? 'green ' : 'canary'} ${weightBar(status.canaryWeight)}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`,
+      : status.strategy === 'abTesting'
+        ? // No weight to draw: the canary gets the requests that match, and no others.
+          `A/B    ${status.match ? line(`canary ← requests where ${status.match}`) : 'canary ← no requests yet (router not in place)'}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`
+        : `${status.strategy === 'blueGreen' ? 'green ' : 'canary'} ${weightBar(status.canaryWeight)}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`,
     ...status.lastChecks.map(checkLine),
   ];
   if (status.notificationFailures) lines.push(`  ! ${status.notificationFailures} Slack notification(s) failed`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
 import { MANN_WHITNEY_DEFAULTS } from '../workflows/domain/mann-whitney';
+import { headerMatchProblem } from '../workflows/domain/match';
 import { valuePathProblem } from './value-paths';
 
 /**
@@ -42,8 +43,8 @@ export { STRATEGIES, type Strategy } from '../workflows/domain/strategy';
 
 /** Accepts `blue-green` as written on the CLI and in Flagger-style values. */
 export const strategySchema = z.preprocess(
-  (value) => (value === 'blue-green' ? 'blueGreen' : value),
-  z.enum(['canary', 'blueGreen', 'direct'], { message: 'expected canary, blueGreen (or blue-green) or direct' }),
+  (value) => (value === 'blue-green' ? 'blueGreen' : value === 'ab-testing' ? 'abTesting' : value),
+  z.enum(['canary', 'blueGreen', 'abTesting', 'direct'], { message: 'expected canary, blueGreen (or blue-green), abTesting (or ab-testing) or direct' }),
 );
 
 export const WEBHOOK_TYPES = [
@@ -155,6 +156,19 @@ const setValues = z.record(
   z.union([z.string(), z.number().refine(Number.isFinite, { message: 'expected a finite number' }), z.boolean()]),
 );
 
+const headerMatchSchema = z
+  .strictObject({ exact: z.string().optional(), regex: z.string().optional(), prefix: z.string().optional(), suffix: z.string().optional() })
+  .superRefine((match, ctx) => {
+    const problem = headerMatchProblem(match);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+/** One alternative of analysis.match: the headers that must all match (HTTP header names, any case). */
+const matchRuleSchema = z.strictObject({
+  headers: z
+    .record(z.string().regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, { message: 'expected an HTTP header name, e.g. x-canary or cookie' }), headerMatchSchema)
+    .refine((headers) => Object.keys(headers).length > 0, { message: 'expected at least one header, e.g. { x-canary: { exact: insider } }' }),
+});
+
 /** RFC 6265 cookie names are HTTP tokens. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
@@ -186,6 +200,8 @@ export const configSchema = z
         traefikService: kubernetesName.optional(),
         primaryService: kubernetesName.optional(),
         canaryService: kubernetesName.optional(),
+        /** Strategy abTesting on Kubernetes: the IngressRoute whose route sends to traefikService (default: traefikService's name); the A/B route `<ingressRoute>-ab` is created beside it. */
+        ingressRoute: kubernetesName.optional(),
         /** Flagger's sessionAffinity: a sticky cookie on the weighted service, so a client keeps one version during the rollout. */
         sessionAffinity: z
           .strictObject({
@@ -223,6 +239,11 @@ export const configSchema = z
         maxWeight: weight.default(100),
         iterations: z.number().int().min(1).max(1000).default(10),
         postSwitchIterations: z.number().int().min(0).max(1000).default(2),
+        /**
+         * A/B testing (strategy abTesting): the requests that reach the canary, Flagger's vocabulary.
+         * Alternatives; every header of one must match; a cookie is a regex on the `cookie` header.
+         */
+        match: z.array(matchRuleSchema).min(1, { message: 'expected at least one rule, e.g. [{ headers: { x-canary: { exact: insider } } }]' }).optional(),
         guard: guardSchema,
         /** `mannWhitney`: each round also compares canary and primary samples, Kayenta's way (absent: thresholds only). */
         judge: z.enum(['threshold', 'mannWhitney'], { message: 'expected threshold (the checks\' bounds only) or mannWhitney (also a statistical comparison with the primary)' }).optional(),
@@ -371,6 +392,14 @@ function refuseUnsafeCombinations(config: Record<string, unknown>, ctx: { addIss
         add(source.split('.'), `the ${field === 'primaryService' ? 'primary' : 'canary'} Service would be named "${resolved}", but Kubernetes Service names start with a letter (DNS-1035); set traffic.${field} to the Service's real name`);
       }
     }
+  }
+  const abTesting = config.strategy === 'abTesting' || config.strategy === 'ab-testing';
+  const analysisBlock = isRecord(config.analysis) ? config.analysis : {};
+  if (abTesting && analysisBlock.match === undefined) {
+    add(['analysis', 'match'], 'required for strategy abTesting: the requests that reach the canary, e.g. [{ headers: { x-canary: { exact: insider } } }] or [{ headers: { cookie: { regex: "^(.*?;)?(canary=always)(;.*)?$" } } }]');
+  }
+  if (!abTesting && analysisBlock.match !== undefined) {
+    add(['analysis', 'match'], 'only read with strategy abTesting (A/B testing routes the matching requests to the canary); set strategy: abTesting, or remove analysis.match');
   }
   if (traffic.mirror !== undefined && config.strategy !== 'blueGreen' && config.strategy !== 'blue-green') {
     add(['traffic', 'mirror'], `mirroring copies the primary's requests to green during a blue-green's analysis at 0%; strategy ${typeof config.strategy === 'string' ? config.strategy : 'canary (default)'} sends real traffic to the canary instead: set strategy: blueGreen, or remove traffic.mirror`);

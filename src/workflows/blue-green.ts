@@ -1,7 +1,6 @@
-import { isCancellation } from '@temporalio/workflow';
 import { blueGreenNoDataHint, decideBlueGreenRound, decideWatchRound } from './domain';
 import { openTrack } from './opening';
-import { failureMessage, type ReleaseRun } from './run';
+import type { ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
 
 /**
@@ -94,8 +93,6 @@ export async function runBlueGreen(run: ReleaseRun): Promise<ReleaseResult> {
     if (beforePromotion.kind !== 'open') return run.interrupted(beforePromotion, () => run.promote('promoted by a person, remaining watch rounds skipped'));
     return run.promote(`green passed ${iterations} analysis round${iterations === 1 ? '' : 's'} at 0% and ${watchRounds} watch round${watchRounds === 1 ? '' : 's'} at 100%`);
   } catch (error) {
-    if (isCancellation(error)) return run.cancelled(progress.installed);
-    if (!progress.installed) return run.failed(`stopped before installing ${green} (reading ${primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
-    return run.rollBack(`${failureMessage(error)}`, false);
+    return run.stoppedBy(error, progress.installed, green);
   }
 }

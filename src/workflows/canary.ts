@@ -1,7 +1,6 @@
-import { isCancellation } from '@temporalio/workflow';
 import { weightSchedule } from './domain';
 import { openTrack } from './opening';
-import { failureMessage, type ReleaseRun } from './run';
+import type { ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
 
 /**
@@ -10,7 +9,7 @@ import type { ReleaseResult } from './types';
  * without hooks the command sequence is the one of the recorded canary histories.
  */
 export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
-  const { config, version, primary, canary, status, steering } = run;
+  const { config, version, canary, status, steering } = run;
   const schedule = weightSchedule(config.analysis);
   const checks = run.trackChecks();
   const promoteNow = () => run.promote('promoted by a person, remaining steps skipped');
@@ -61,8 +60,6 @@ export async function runCanary(run: ReleaseRun): Promise<ReleaseResult> {
       await run.traffic.setCanaryWeight(schedule[step]!);
     }
   } catch (error) {
-    if (isCancellation(error)) return run.cancelled(progress.installed);
-    if (!progress.installed) return run.failed(`stopped before installing ${canary} (reading ${primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
-    return run.rollBack(`${failureMessage(error)}`, false);
+    return run.stoppedBy(error, progress.installed, canary);
   }
 }

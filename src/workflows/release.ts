@@ -1,6 +1,7 @@
 import { ApplicationFailure, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createMigrationActivities } from '../activities/migration';
 import { admittedInput, CHECK_INPUT_PATCH } from './admission';
+import { runAbTesting } from './ab-testing';
 import { runBlueGreen } from './blue-green';
 import { runCanary } from './canary';
 import { inapplicableHooksNote } from './domain';
@@ -42,6 +43,8 @@ async function runStrategy(input: ReleaseInput, patches: RunPatches): Promise<Re
       return runCanary(run);
     case 'blueGreen':
       return runBlueGreen(run);
+    case 'abTesting':
+      return runAbTesting(run);
     case 'direct':
       return runDirect(run);
   }
@@ -89,7 +92,7 @@ function checkingStatus(started: ReleaseInput): ReleaseStatus {
     namespace: text(config?.service?.namespace),
     version: text((started as { version?: unknown } | undefined)?.version),
     previousVersion: null,
-    strategy: (['canary', 'blueGreen', 'direct'].includes(text(config?.strategy)) ? text(config?.strategy) : 'canary') as ReleaseStatus['strategy'],
+    strategy: (['canary', 'blueGreen', 'abTesting', 'direct'].includes(text(config?.strategy)) ? text(config?.strategy) : 'canary') as ReleaseStatus['strategy'],
     phase: 'Initializing',
     canaryWeight: 0,
     iteration: 0,

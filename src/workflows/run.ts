@@ -4,7 +4,7 @@
  * Flagger's webhooks as durable gates (gates.ts). Strategies (canary.ts, blue-green.ts, direct.ts)
  * compose these; every decision comes from `domain/`.
  */
-import { CancellationScope, condition, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
@@ -345,6 +345,16 @@ export class ReleaseRun {
       await this.notify([`Rolled back ${this.label}: ${reason}`, ...(fromAnalysis ? failedChecks : []), `${this.status.previousVersion ?? 'the previous version'} keeps serving.`].join('\n'), 'warning');
       return this.conclude('rolledBack', reason);
     });
+  }
+
+  /**
+   * A two-track strategy stopped by an error of its own steps: a cancellation ends as cancelled;
+   * before `track` was installed there is nothing to undo (failed); after it, a rollback.
+   */
+  stoppedBy(error: unknown, installed: boolean, track: string): Promise<ReleaseResult> {
+    if (isCancellation(error)) return this.cancelled(installed);
+    if (!installed) return this.failed(`stopped before installing ${track} (reading ${this.primary} or clearing the canary track's traffic): ${failureMessage(error)}`);
+    return this.rollBack(failureMessage(error), false);
   }
 
   /** Promotion of the two-track strategies: the primary upgraded and ready, 100% back on it, the canary (green) removed. */

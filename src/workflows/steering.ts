@@ -5,7 +5,7 @@
  * whose validator refuses it before it enters the history. An accepted message acts the same either way.
  */
 import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import { decideSignal, steeringRefusal, steeringReply, type Phase, type SignalName } from './domain';
+import { decideSignal, steeringRefusal, steeringReply, type Phase, type SignalName, type Strategy } from './domain';
 import { abortSignal, abortUpdate, pauseSignal, pauseUpdate, promoteSignal, promoteUpdate, resumeSignal, resumeUpdate, type SteeringRequest } from './messages';
 
 const MAX_BY = 100;
@@ -15,7 +15,7 @@ const MAX_REASON = 500;
 export interface SteeredRelease {
   phase(): Phase;
   canaryWeight(): number;
-  readonly strategy: 'canary' | 'blueGreen' | 'direct';
+  readonly strategy: Strategy;
   record(message: string): void;
 }
 

@@ -22,6 +22,8 @@ export interface ReleaseStatus {
   phase: Phase;
   /** Canary (or green) weight, 0-100. */
   canaryWeight: number;
+  /** Strategy abTesting, once its router is in place: the requests that reach the canary, in words (`x-canary = insider`). */
+  match?: string;
   /** Analysis rounds run so far. */
   iteration: number;
   failedChecks: number;

@@ -294,3 +294,79 @@ describe('TraefikTrafficRouter: mirroring and sticky sessions (issue 14)', () =>
     expect(stored(split).spec.weighted.sticky).toEqual({ cookie: { name: 'track', maxAge: 86400, httpOnly: true } });
   });
 });
+
+describe('TraefikTrafficRouter: A/B testing through an IngressRoute beside the service\'s own (issue 14)', () => {
+  const match = [{ headers: { 'x-canary': { exact: 'insider' } } }];
+  const abSplit = (): TrafficSplit => {
+    const split = freshSplit();
+    return { ...split, abTest: { match, ingressRoute: split.router } };
+  };
+
+  test('matched routing creates <ingressRoute>-ab: the main match AND the rule, to the canary Service on its port, entrypoints kept', async () => {
+    const split = abSplit();
+    const router = routerFor(kube.url);
+
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } })).toEqual({ changed: true });
+
+    const created = kube.ingressRoutes.get(`shop/${split.router}-ab`);
+    expect(created.spec).toEqual({
+      entryPoints: ['websecure'],
+      routes: [{ kind: 'Rule', match: `(Host(\`${split.router}.docutag.test\`)) && (Header(\`x-canary\`, \`insider\`))`, services: [{ name: split.canaryService, port: 80 }] }],
+    });
+    expect(created.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'docutag-release' });
+    expect(await router.getWeights({ split })).toEqual({ primaryWeight: 100, canaryWeight: 0, matchedToCanary: true });
+    // again: nothing written
+    const changes = kube.ingressRouteChanges.length;
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } })).toEqual({ changed: false });
+    expect(kube.ingressRouteChanges).toHaveLength(changes);
+  });
+
+  test('a main route with a priority gets one above it, and its middlewares are kept', async () => {
+    const split = abSplit();
+    const main = kube.ingressRoutes.get(`shop/${split.router}`);
+    main.spec.routes[0] = { ...main.spec.routes[0], priority: 10, middlewares: [{ name: 'rate-limit' }] };
+
+    await routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } });
+
+    expect(kube.ingressRoutes.get(`shop/${split.router}-ab`).spec.routes[0]).toMatchObject({ priority: 11, middlewares: [{ name: 'rate-limit' }] });
+  });
+
+  test('a rollback (100/0 without the flag) deletes the A/B route before it touches the TraefikService', async () => {
+    const split = abSplit();
+    const router = routerFor(kube.url);
+    await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } });
+    kube.traefikServices.get(`shop/${split.router}`).spec.weighted.services[1].weight = 5; // someone left weight on the canary
+
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } })).toEqual({ changed: true });
+
+    expect(kube.ingressRoutes.has(`shop/${split.router}-ab`)).toBe(false);
+    const deletedAt = kube.ingressRouteChanges.find((change) => change.name === `${split.router}-ab` && change.action === 'delete')!.at;
+    const weightAt = kube.weightChanges.filter((change) => change.name === split.router).at(-1)!.at;
+    expect(weightAt).toBeGreaterThanOrEqual(deletedAt);
+    // and once more: nothing to delete, nothing changed
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } })).toEqual({ changed: false });
+  });
+
+  test('an IngressRoute without a route to the TraefikService is an error naming traffic.ingressRoute, and nothing is created', async () => {
+    const split = { ...abSplit(), abTest: { match, ingressRoute: 'missing-route' } };
+    const error = await failure(routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } }));
+    expect(error.message).toContain('IngressRoute missing-route get (set traffic.ingressRoute to the IngressRoute that sends to TraefikService');
+    expect(error.message).toContain('HTTP 404');
+    expect(kube.ingressRoutes.has('shop/missing-route-ab')).toBe(false);
+  });
+
+  test('matched routing on a split without A/B rules is refused', async () => {
+    const split = freshSplit();
+    const error = await failure(routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } }));
+    expect(error.message).toContain('only on a split with A/B rules');
+    expect(writesTo(split)).toEqual([]);
+  });
+
+  test('a canary or blue-green split never reads or writes IngressRoutes', async () => {
+    const split = freshSplit();
+    const before = kube.requests.length;
+    await routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 90, canaryWeight: 10 } });
+    await routerFor(kube.url).setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } });
+    expect(kube.requests.slice(before).filter((request) => request.path.includes('/ingressroutes'))).toEqual([]);
+  });
+});

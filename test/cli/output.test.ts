@@ -70,3 +70,31 @@ describe('terminal output from outside is made printable', () => {
     expect(renderResult(result)).toBe('ROLLEDBACK: webhook load-test answered 500: all good (total 1m00s, detection 1.0s, rollback 50ms)');
   });
 });
+
+describe('an A/B test shows its rule instead of a weight bar (issue 14)', () => {
+  test('status: the rule the canary gets, no bar', () => {
+    const text = renderStatus(status({ strategy: 'abTesting', phase: 'Progressing', finishedAt: null, match: 'x-canary = insider, or cookie ~ /(^|;\\s*)canary=always(;|$)/' }));
+    expect(text).toContain('A/B    canary ← requests where x-canary = insider, or cookie ~ /(^|;\\s*)canary=always(;|$)/  iteration 2  failed checks 2/2');
+    expect(text).not.toMatch(/[█░]/);
+  });
+
+  test('status before the router is in place says no request reaches the canary yet', () => {
+    expect(renderStatus(status({ strategy: 'abTesting', phase: 'Initializing' }))).toContain('A/B    canary ← no requests yet (router not in place)');
+  });
+
+  test('watch prints the rule once, and no weight line', async () => {
+    const running = status({ strategy: 'abTesting', phase: 'Progressing', finishedAt: null, events: [], match: 'x-canary = insider' });
+    const result: ReleaseResult = { outcome: 'promoted', reason: 'passed', totalMs: 1000, detectionMs: null, rollbackMs: null, status: { ...running, phase: 'Succeeded' } };
+    let polls = 0;
+    const handle = {
+      describe: async () => ({ status: { name: polls++ < 2 ? 'RUNNING' : 'COMPLETED' } }),
+      query: async () => running,
+      result: async () => result,
+    } as unknown as WorkflowHandle;
+    let out = '';
+    const io: CliIO = { out: (text) => (out += `${text}\n`), err: (text) => (out += `${text}\n`), isTTY: false };
+    expect(await followRelease(handle, io, { pollMs: 1 })).toBe(0);
+    expect(out.split('\n').filter((row) => row.includes('A/B canary ← requests where x-canary = insider'))).toHaveLength(1);
+    expect(out).not.toMatch(/[█░]/);
+  });
+});

@@ -247,6 +247,8 @@ describe('TraefikTrafficRouter on a real TraefikService, as the worker ServiceAc
     const statuses: string[] = [];
     const client: CustomObjectsClient = {
       getNamespacedCustomObject: (param) => api.getNamespacedCustomObject(param),
+      createNamespacedCustomObject: (param) => api.createNamespacedCustomObject(param),
+      deleteNamespacedCustomObject: (param) => api.deleteNamespacedCustomObject(param),
       async replaceNamespacedCustomObject(param) {
         replaces += 1;
         // Between the router's read and its write, an operator adds a label: the write's resourceVersion is stale.

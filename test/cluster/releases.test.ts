@@ -326,6 +326,8 @@ describe('a canary of examples/chart while the cluster misbehaves', () => {
     // step to 50% an operator changes the TraefikService (kubectl, as admin): that write is stale.
     const racedClient: CustomObjectsClient = {
       getNamespacedCustomObject: (param) => api.getNamespacedCustomObject(param),
+      createNamespacedCustomObject: (param) => api.createNamespacedCustomObject(param),
+      deleteNamespacedCustomObject: (param) => api.deleteNamespacedCustomObject(param),
       async replaceNamespacedCustomObject(param) {
         const canaryWeight = canaryWeightIn(param.body);
         if (canaryWeight === 50 && !operatorChanged) {

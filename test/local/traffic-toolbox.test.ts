@@ -1,5 +1,6 @@
 import axios from 'axios';
 import type { TrafficSplit } from '../../src/activities/ports';
+import type { MatchRule } from '../../src/workflows/domain/match';
 import { LoadGenerator, type LoadResponse } from '../../src/load/load-generator';
 import { target, uniqueSplit, useDemoStack, waitUntil } from './support';
 
@@ -154,6 +155,53 @@ describe('sticky sessions and mirroring on a real Traefik', () => {
     test('a mirror while the canary serves users is refused and nothing is written', async () => {
       const split = await freshSplit();
       await expect(demo.router.setWeights({ split, weights: { primaryWeight: 90, canaryWeight: 10, mirrorPercent: 50 } })).rejects.toThrow(/weights must be 100\/0 while mirroring, got 90\/10/);
+      expect(await demo.router.getWeights({ split })).toEqual({ primaryWeight: 100, canaryWeight: 0 });
+    });
+  });
+
+  describe('A/B testing', () => {
+    // The cookie regex allows the `; ` browsers put between cookies (Flagger's docs' `^(.*?;)?(canary=always)(;.*)?$` matches it only first).
+    const match: MatchRule[] = [{ headers: { 'x-canary': { exact: 'insider' } } }, { headers: { cookie: { regex: '(^|;\\s*)canary=always(;|$)' } } }];
+
+    /** `count` requests with these headers or cookies, from 10 clients. */
+    async function abRequests(split: TrafficSplit, count: number, options: { headers?: Record<string, string>; cookies?: Record<string, string> }): Promise<LoadResponse[]> {
+      const responses: LoadResponse[] = [];
+      const load = new LoadGenerator({ url: demo.stack.entryUrl(split), rps: 200, clients: 10, ...options, onResponse: (response) => responses.push(response) }).start();
+      try {
+        await waitUntil(() => responses.length >= count, () => `${responses.length}/${count} responses`);
+      } finally {
+        await load.stop();
+      }
+      return responses;
+    }
+
+    test('only matching requests reach the canary: the header, the cookie (among others), and nothing without them', async () => {
+      const split = await freshSplit({ abTest: { match, ingressRoute: 'unused-on-local' } });
+      expect(await demo.router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } })).toEqual({ changed: true });
+      expect(await demo.router.getWeights({ split })).toEqual({ primaryWeight: 100, canaryWeight: 0, matchedToCanary: true });
+
+      const versions = (responses: LoadResponse[]) => [...new Set(responses.map((response) => `${response.status} ${response.version}`))];
+      expect(versions(await abRequests(split, 300, {}))).toEqual(['200 1.0.0']);
+      expect(versions(await abRequests(split, 300, { headers: { 'x-canary': 'other' }, cookies: { canary: 'never' } }))).toEqual(['200 1.0.0']);
+      expect(versions(await abRequests(split, 300, { headers: { 'x-canary': 'insider' } }))).toEqual(['200 2.0.0']);
+      expect(versions(await abRequests(split, 300, { cookies: { session: 'abc', canary: 'always', theme: 'dark' } }))).toEqual(['200 2.0.0']);
+    });
+
+    test('100/0 without the flag (promotion\'s end, or a rollback) removes the A/B router: matching requests reach the primary again', async () => {
+      const split = await freshSplit({ abTest: { match, ingressRoute: 'unused-on-local' } });
+      await demo.router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } });
+
+      expect(await demo.router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } })).toEqual({ changed: true });
+
+      const responses = await abRequests(split, 300, { headers: { 'x-canary': 'insider' } });
+      expect(responses.every((response) => response.version === '1.0.0' && response.status === 200)).toBe(true);
+      const { status } = await axios.get(`${demo.stack.apiUrl}/api/http/routers/shop-${split.router}_ab@file`, { validateStatus: () => true });
+      expect(status).toBe(404);
+    });
+
+    test('a split without A/B rules refuses matched routing, writing nothing', async () => {
+      const split = await freshSplit();
+      await expect(demo.router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } })).rejects.toThrow(/only on a split with A\/B rules/);
       expect(await demo.router.getWeights({ split })).toEqual({ primaryWeight: 100, canaryWeight: 0 });
     });
   });

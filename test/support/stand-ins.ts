@@ -35,6 +35,10 @@ export interface WeightChange {
 /** A Kubernetes API server stand-in: TraefikServices (get, replace with resourceVersion, merge patch) and Deployments (get). */
 export class FakeKubernetesApi {
   readonly traefikServices = new Map<string, any>();
+  /** IngressRoutes by namespace/name; addService adds the service's own, routing to its TraefikService. */
+  readonly ingressRoutes = new Map<string, any>();
+  /** Creations and deletions of IngressRoutes, in order (A/B testing's `-ab` route). */
+  readonly ingressRouteChanges: Array<{ action: 'create' | 'replace' | 'delete'; namespace: string; name: string; at: number }> = [];
   readonly deployments = new Map<string, any>();
   readonly weightChanges: WeightChange[] = [];
   readonly requests: Array<{ method: string; path: string; authorization?: string }> = [];
@@ -80,6 +84,12 @@ export class FakeKubernetesApi {
       spec: { weighted: { services: [{ name: primary, port: 80, weight: 100 }, { name: canary, port: 80, weight: 0 }] } },
     });
     for (const deployment of [primary, canary]) this.setDeployment(namespace, deployment, { ready: true });
+    this.ingressRoutes.set(`${namespace}/${name}`, {
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'IngressRoute',
+      metadata: { name, namespace, resourceVersion: '1' },
+      spec: { entryPoints: ['websecure'], routes: [{ kind: 'Rule', match: `Host(\`${name}.docutag.test\`)`, services: [{ name, kind: 'TraefikService' }] }] },
+    });
   }
 
   setDeployment(namespace: string, name: string, { ready }: { ready: boolean }): void {
@@ -100,10 +110,43 @@ export class FakeKubernetesApi {
     return Object.fromEntries(services.map((service: { name: string; weight: number }) => [service.name, service.weight]));
   }
 
+  private async handleIngressRoute(request: IncomingMessage, response: ServerResponse, namespace: string, name: string | undefined): Promise<void> {
+    const notFound = (missing: string) => json(response, 404, { kind: 'Status', code: 404, message: `ingressroutes.traefik.io "${missing}" not found` });
+    const text = request.method === 'GET' || request.method === 'DELETE' ? '' : await body(request);
+    if (request.method === 'POST' && !name) {
+      const object = JSON.parse(text);
+      const key = `${namespace}/${object.metadata.name}`;
+      if (this.ingressRoutes.has(key)) return json(response, 409, { kind: 'Status', code: 409, message: `ingressroutes.traefik.io "${object.metadata.name}" already exists` });
+      const created = { ...object, metadata: { ...object.metadata, resourceVersion: '1' } };
+      this.ingressRoutes.set(key, created);
+      this.ingressRouteChanges.push({ action: 'create', namespace, name: object.metadata.name, at: Date.now() });
+      return json(response, 201, created);
+    }
+    if (!name) return json(response, 405, { message: 'method not allowed' });
+    const key = `${namespace}/${name}`;
+    const current = this.ingressRoutes.get(key);
+    if (!current) return notFound(name);
+    if (request.method === 'GET') return json(response, 200, current);
+    if (request.method === 'DELETE') {
+      this.ingressRoutes.delete(key);
+      this.ingressRouteChanges.push({ action: 'delete', namespace, name, at: Date.now() });
+      return json(response, 200, { kind: 'Status', status: 'Success' });
+    }
+    if (request.method !== 'PUT') return json(response, 405, { message: 'method not allowed' });
+    const next = JSON.parse(text);
+    if (next.metadata?.resourceVersion !== current.metadata.resourceVersion) return json(response, 409, { kind: 'Status', code: 409, message: 'the object has been modified' });
+    next.metadata.resourceVersion = String(Number(current.metadata.resourceVersion) + 1);
+    this.ingressRoutes.set(key, next);
+    this.ingressRouteChanges.push({ action: 'replace', namespace, name, at: Date.now() });
+    return json(response, 200, next);
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = request.url ?? '';
     this.requests.push({ method: request.method ?? '', path: url, ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}) });
     if (this.unavailable) return json(response, 503, { kind: 'Status', code: 503, message: 'the server is currently unable to handle the request' });
+    const ingressRoute = /^\/apis\/traefik\.io\/v1alpha1\/namespaces\/([^/]+)\/ingressroutes(?:\/([^/?]+))?/.exec(url);
+    if (ingressRoute) return this.handleIngressRoute(request, response, ingressRoute[1]!, ingressRoute[2]);
     const traefik = /^\/apis\/traefik\.io\/v1alpha1\/namespaces\/([^/]+)\/traefikservices\/([^/?]+)/.exec(url);
     if (traefik) {
       const key = `${traefik[1]}/${traefik[2]}`;

@@ -41,7 +41,7 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .requiredOption('--config <file>', 'release config (YAML)')
     .requiredOption('--version <version>', 'the version to release (set at helm.versionValue)')
     .option('--values <file>', 'a Helm values file whose flagger: block provides analysis settings')
-    .addOption(new Option('--strategy <strategy>', 'override the config strategy').choices(['canary', 'blue-green', 'blueGreen', 'direct']))
+    .addOption(new Option('--strategy <strategy>', 'override the config strategy').choices(['canary', 'blue-green', 'blueGreen', 'abTesting', 'ab-testing', 'direct']))
     .option('--wait', 'follow the release to its end; exit 0 promoted, 3 rolled back, 4 failed')
     .option('--json', 'machine-readable output')
     .action(run((options) => startCommand(options, io, env)));

@@ -30,7 +30,10 @@ export function buildReleaseInput(options: StartOptions, env: NodeJS.ProcessEnv 
   }
   if (options.strategy !== undefined) {
     const strategy = strategySchema.safeParse(options.strategy);
-    if (!strategy.success) throw new CliError(`--strategy "${options.strategy}": expected canary, blue-green or direct`, EXIT_CODES.badInput);
+    if (!strategy.success) throw new CliError(`--strategy "${options.strategy}": expected canary, blue-green, abTesting or direct`, EXIT_CODES.badInput);
+    if (strategy.data === 'abTesting' && !config.analysis.match) {
+      throw new CliError(`--strategy abTesting: ${options.config} has no analysis.match, so no request would reach the canary; add the rules, e.g. match: [{ headers: { x-canary: { exact: insider } } }]`, EXIT_CODES.badInput);
+    }
     config.strategy = strategy.data;
   }
   return { config, version: options.version, requestedBy: os.userInfo().username };

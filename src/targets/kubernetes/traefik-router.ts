@@ -1,10 +1,28 @@
 import type { TrafficRouter, TrafficSplit, TrafficWeights } from '../../activities/ports';
+import { describeMatch, traefikMatchRule } from '../../workflows/domain/match';
 import { routeProblem, sameRoute } from '../../workflows/domain/weights';
 
 /** The part of @kubernetes/client-node's CustomObjectsApi this adapter uses (injected). */
 export interface CustomObjectsClient {
   getNamespacedCustomObject(param: { group: string; version: string; namespace: string; plural: string; name: string }): Promise<unknown>;
   replaceNamespacedCustomObject(param: { group: string; version: string; namespace: string; plural: string; name: string; body: object }): Promise<unknown>;
+  /** A/B testing only: the `-ab` IngressRoute is created and deleted. */
+  createNamespacedCustomObject(param: { group: string; version: string; namespace: string; plural: string; body: object }): Promise<unknown>;
+  deleteNamespacedCustomObject(param: { group: string; version: string; namespace: string; plural: string; name: string }): Promise<unknown>;
+}
+
+interface IngressRouteRoute {
+  match: string;
+  kind?: string;
+  priority?: number;
+  middlewares?: unknown[];
+  services?: Array<{ name: string; kind?: string; port?: number | string; [key: string]: unknown }>;
+  [key: string]: unknown;
+}
+
+interface IngressRouteObject {
+  metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { entryPoints?: string[]; routes?: IngressRouteRoute[]; tls?: unknown; [key: string]: unknown };
 }
 
 interface WeightedService {
@@ -47,6 +65,9 @@ interface TraefikServiceObject {
 export const WEIGHTED_SPEC_ANNOTATION = 'release.docutag.io/weighted-spec';
 
 const TRAEFIK = { group: 'traefik.io', version: 'v1alpha1', plural: 'traefikservices' } as const;
+const INGRESS_ROUTES = { group: 'traefik.io', version: 'v1alpha1', plural: 'ingressroutes' } as const;
+/** The A/B test's IngressRoute, beside the service's own: `<ingressRoute>-ab`. */
+export const abIngressRouteName = (ingressRoute: string) => `${ingressRoute}-ab`;
 /** Retries on 409: someone else changed the TraefikService between our read and our write. */
 const MAX_CONFLICT_RETRIES = 5;
 
@@ -159,21 +180,115 @@ export class TraefikTrafficRouter implements TrafficRouter {
   }
 
   async getWeights({ split }: { split: TrafficSplit }): Promise<TrafficWeights> {
-    return TraefikTrafficRouter.weightsOf(await this.read(split), split);
+    const weights = TraefikTrafficRouter.weightsOf(await this.read(split), split);
+    if (split.abTest && (await this.readAbRoute(split))) return { ...weights, matchedToCanary: true };
+    return weights;
   }
 
+  /**
+   * The weights, then (A/B testing) the A/B IngressRoute: created after the TraefikService is at
+   * 100/0, and removed before any other change, so that a rollback takes the matching requests
+   * off the canary first.
+   */
   async setWeights({ split, weights }: { split: TrafficSplit; weights: TrafficWeights }): Promise<{ changed: boolean }> {
-    const problem = routeProblem(weights);
+    const problem = routeProblem(weights) ?? (weights.matchedToCanary && !split.abTest ? 'matching requests can go to the canary only on a split with A/B rules (abTest.match)' : null);
     if (problem) throw new TraefikRouterError(split, 'update', new Error(problem));
+    const { matchedToCanary, ...serviceRoute } = weights;
+    if (!matchedToCanary) {
+      const removed = split.abTest ? await this.removeAbRoute(split) : false;
+      const { changed } = await this.setServiceRoute(split, serviceRoute);
+      return { changed: removed || changed };
+    }
+    const { changed, object } = await this.setServiceRoute(split, serviceRoute);
+    const added = await this.ensureAbRoute(split, object);
+    return { changed: changed || added };
+  }
+
+  private async readAbRoute(split: TrafficSplit): Promise<IngressRouteObject | null> {
+    const name = abIngressRouteName(split.abTest!.ingressRoute);
+    try {
+      return (await this.client.getNamespacedCustomObject({ ...INGRESS_ROUTES, namespace: split.namespace, name })) as IngressRouteObject;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return null;
+      throw new TraefikRouterError(split, `IngressRoute ${name} get`, error);
+    }
+  }
+
+  /** The A/B IngressRoute for the split: the main route's match AND the rules, to the canary's Service (its middlewares and TLS kept). */
+  private async abRouteBody(split: TrafficSplit, service: TraefikServiceObject): Promise<IngressRouteObject> {
+    const { ingressRoute, match } = split.abTest!;
+    let main: IngressRouteObject;
+    try {
+      main = (await this.client.getNamespacedCustomObject({ ...INGRESS_ROUTES, namespace: split.namespace, name: ingressRoute })) as IngressRouteObject;
+    } catch (error) {
+      throw new TraefikRouterError(split, `IngressRoute ${ingressRoute} get (set traffic.ingressRoute to the IngressRoute that sends to TraefikService ${split.router})`, error);
+    }
+    const route = main.spec?.routes?.find((candidate) => candidate.services?.some((target) => target.name === split.router && target.kind === 'TraefikService'));
+    if (!route) {
+      throw new TraefikRouterError(split, `IngressRoute ${ingressRoute} read`, new Error(`it has no route to TraefikService ${split.router}; set traffic.ingressRoute to the IngressRoute that has one`));
+    }
+    const weighted = TraefikTrafficRouter.weightedSpecOf(service).services ?? [];
+    const port = (weighted.find((entry) => entry.name === split.canaryService) ?? weighted.find((entry) => entry.name === split.primaryService))?.port ?? 80;
+    return {
+      metadata: {
+        name: abIngressRouteName(ingressRoute),
+        labels: { 'app.kubernetes.io/managed-by': 'docutag-release' },
+        annotations: { 'release.docutag.io/ab-test': `requests where ${describeMatch(match)} go to ${split.canaryService}` },
+      },
+      spec: {
+        ...(main.spec?.entryPoints ? { entryPoints: main.spec.entryPoints } : {}),
+        ...(main.spec?.tls ? { tls: main.spec.tls } : {}),
+        routes: [
+          {
+            kind: 'Rule',
+            match: `(${route.match}) && (${traefikMatchRule(match)})`,
+            // Without a priority Traefik ranks by rule length, and this rule contains the main one; with one, one above it.
+            ...(route.priority === undefined ? {} : { priority: route.priority + 1 }),
+            ...(route.middlewares ? { middlewares: route.middlewares } : {}),
+            services: [{ name: split.canaryService, port }],
+          },
+        ],
+      },
+    };
+  }
+
+  private async ensureAbRoute(split: TrafficSplit, service: TraefikServiceObject): Promise<boolean> {
+    const wanted = await this.abRouteBody(split, service);
+    const current = await this.readAbRoute(split);
+    const name = wanted.metadata!.name!;
+    if (current && JSON.stringify(current.spec) === JSON.stringify(wanted.spec)) return false;
+    const body = { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', ...wanted, metadata: { ...wanted.metadata, namespace: split.namespace, ...(current ? { resourceVersion: current.metadata?.resourceVersion } : {}) } };
+    try {
+      if (current) await this.client.replaceNamespacedCustomObject({ ...INGRESS_ROUTES, namespace: split.namespace, name, body });
+      else await this.client.createNamespacedCustomObject({ ...INGRESS_ROUTES, namespace: split.namespace, body });
+    } catch (error) {
+      throw new TraefikRouterError(split, `IngressRoute ${name} ${current ? 'update' : 'create'}`, error);
+    }
+    return true;
+  }
+
+  private async removeAbRoute(split: TrafficSplit): Promise<boolean> {
+    const name = abIngressRouteName(split.abTest!.ingressRoute);
+    try {
+      await this.client.deleteNamespacedCustomObject({ ...INGRESS_ROUTES, namespace: split.namespace, name });
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return false;
+      throw new TraefikRouterError(split, `IngressRoute ${name} delete`, error);
+    }
+  }
+
+  /** Writes the TraefikService's route; returns whether it changed and the object as it now stands. */
+  private async setServiceRoute(split: TrafficSplit, weights: TrafficWeights): Promise<{ changed: boolean; object: TraefikServiceObject }> {
     for (let attempt = 0; ; attempt++) {
       const object = await this.read(split);
       const stickyServed = weights.mirrorPercent || TraefikTrafficRouter.stickyServed(object.spec?.weighted, split);
-      if (sameRoute(TraefikTrafficRouter.weightsOf(object, split), weights) && stickyServed) return { changed: false };
+      if (sameRoute(TraefikTrafficRouter.weightsOf(object, split), weights) && stickyServed) return { changed: false, object };
       const body = TraefikTrafficRouter.withRoute(object, split, weights);
       try {
         // replace carries metadata.resourceVersion: a concurrent change answers 409 instead of being overwritten.
         await this.client.replaceNamespacedCustomObject({ ...TRAEFIK, namespace: split.namespace, name: split.router, body });
-        return { changed: true };
+        return { changed: true, object: body };
       } catch (error) {
         if ((error as { code?: number }).code === 409 && attempt < MAX_CONFLICT_RETRIES) continue;
         throw new TraefikRouterError(split, 'update', error);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AxiosInstance } from 'axios';
 import YAML from 'yaml';
 import type { TrafficRouter, TrafficSplit, TrafficWeights } from '../../activities/ports';
+import { traefikMatchRule, type MatchRule } from '../../workflows/domain/match';
 import { routeProblem, sameRoute } from '../../workflows/domain/weights';
 import type { EndpointChange, LocalEndpoints } from './endpoints';
 
@@ -16,6 +17,9 @@ import type { EndpointChange, LocalEndpoints } from './endpoints';
  *                                                             a share copied to the canary's leaf
  *   router                   <namespace>-<router>             PathPrefix(`/<namespace>/<router>/`), prefix stripped,
  *                                                             to the mirroring service while there is one
+ *   A/B router               <namespace>-<router>_ab          during an A/B test only: the same prefix AND the
+ *                                                             match rules, to the canary's leaf; its longer rule
+ *                                                             gives it Traefik's higher default priority
  * The tracks' service names are their release names (the config's defaults on target local).
  */
 
@@ -75,6 +79,8 @@ interface SplitState {
   weights: TrafficWeights;
   /** The sticky cookie of the weighted service, or null. */
   sticky: { name: string; maxAge: number } | null;
+  /** The A/B router's rule while it exists (weights.matchedToCanary), else null. */
+  abRule: string | null;
   /** Base URL of each track's process; null: the track has no process (its share answers 503). */
   primaryUrl: string | null;
   canaryUrl: string | null;
@@ -90,20 +96,21 @@ interface ApiService {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function sameState(a: SplitState, b: SplitState): boolean {
-  return sameRoute(a.weights, b.weights) && a.sticky?.name === b.sticky?.name && a.sticky?.maxAge === b.sticky?.maxAge && a.primaryUrl === b.primaryUrl && a.canaryUrl === b.canaryUrl;
+  return sameRoute(a.weights, b.weights) && a.abRule === b.abRule && a.sticky?.name === b.sticky?.name && a.sticky?.maxAge === b.sticky?.maxAge && a.primaryUrl === b.primaryUrl && a.canaryUrl === b.canaryUrl;
 }
 
 function describeState(state: SplitState | null): string {
   if (!state) return 'absent';
   const mirror = state.weights.mirrorPercent ? `, ${state.weights.mirrorPercent}% mirrored to the canary` : '';
   const sticky = state.sticky ? `, sticky cookie ${state.sticky.name}` : '';
-  return `${state.weights.primaryWeight}/${state.weights.canaryWeight}${mirror}${sticky} (primary ${state.primaryUrl ?? 'no server'}, canary ${state.canaryUrl ?? 'no server'})`;
+  const ab = state.abRule ? `, A/B router ${state.abRule}` : '';
+  return `${state.weights.primaryWeight}/${state.weights.canaryWeight}${mirror}${sticky}${ab} (primary ${state.primaryUrl ?? 'no server'}, canary ${state.canaryUrl ?? 'no server'})`;
 }
 
 /** The route as this router keeps it: a mirror of 0% is no mirror. */
 function normalRoute(weights: TrafficWeights): TrafficWeights {
-  const { primaryWeight, canaryWeight, mirrorPercent } = weights;
-  return mirrorPercent ? { primaryWeight, canaryWeight, mirrorPercent } : { primaryWeight, canaryWeight };
+  const { primaryWeight, canaryWeight, mirrorPercent, matchedToCanary } = weights;
+  return { primaryWeight, canaryWeight, ...(mirrorPercent ? { mirrorPercent } : {}), ...(matchedToCanary ? { matchedToCanary } : {}) };
 }
 
 /**
@@ -162,7 +169,7 @@ export class TraefikFileRouter implements TrafficRouter {
   }
 
   async setWeights({ split, weights }: { split: TrafficSplit; weights: TrafficWeights }): Promise<{ changed: boolean }> {
-    const problem = routeProblem(weights);
+    const problem = routeProblem(weights) ?? (weights.matchedToCanary && !split.abTest ? 'matching requests can go to the canary only on a split with A/B rules (abTest.match)' : null);
     if (problem) throw new TraefikFileRouterError(split, 'update', problem);
     this.splits.set(weightedServiceName(split), { split, weights: normalRoute(weights) });
     return this.apply(split);
@@ -200,9 +207,15 @@ export class TraefikFileRouter implements TrafficRouter {
     return {
       weights,
       sticky: affinity ? { name: affinity.cookieName, maxAge: affinity.maxAgeSeconds } : null,
+      abRule: weights.matchedToCanary && split.abTest ? this.abRule(split, split.abTest.match) : null,
       primaryUrl: this.options.endpoints.get(split.namespace, split.primaryService) ?? null,
       canaryUrl: this.options.endpoints.get(split.namespace, split.canaryService) ?? null,
     };
+  }
+
+  /** The A/B router's rule: the split's prefix and the match rules. */
+  private abRule(split: TrafficSplit, match: MatchRule[]): string {
+    return `PathPrefix(\`${splitPathPrefix(split)}\`) && (${traefikMatchRule(match)})`;
   }
 
   /** Traefik's dynamic configuration of one split. */
@@ -223,6 +236,7 @@ export class TraefikFileRouter implements TrafficRouter {
             middlewares: [`${routerName}_strip`],
             service: state.weights.mirrorPercent ? mirroringServiceName(split) : weightedServiceName(split),
           },
+          ...(state.abRule ? { [`${routerName}_ab`]: { entryPoints: [this.entryPoint], rule: state.abRule, middlewares: [`${routerName}_strip`], service: canaryLeaf } } : {}),
         },
         middlewares: {
           [`${routerName}_strip`]: { stripPrefix: { prefixes: [prefix.slice(0, -1)] } },
@@ -287,11 +301,17 @@ export class TraefikFileRouter implements TrafficRouter {
     const children = weighted.weighted?.services ?? [];
     const weightOf = (service: string) => children.find((child) => child.name.replace(/@file$/, '') === fileServiceName(split.namespace, service))?.weight ?? 0;
     const urlOf = async (service: string) => (await this.service(split, fileServiceName(split.namespace, service)))?.loadBalancer?.servers?.[0]?.url ?? null;
-    const [primaryUrl, canaryUrl, mirrorPercent] = await Promise.all([urlOf(split.primaryService), urlOf(split.canaryService), this.mirrorPercentServed(split)]);
+    const [primaryUrl, canaryUrl, mirrorPercent, abRouter] = await Promise.all([
+      urlOf(split.primaryService),
+      urlOf(split.canaryService),
+      this.mirrorPercentServed(split),
+      this.fetch<{ rule?: string }>(split, `/api/http/routers/${split.namespace}-${split.router}_ab@file`),
+    ]);
     const cookie = weighted.weighted?.sticky?.cookie;
     return {
-      weights: normalRoute({ primaryWeight: weightOf(split.primaryService), canaryWeight: weightOf(split.canaryService), mirrorPercent }),
+      weights: normalRoute({ primaryWeight: weightOf(split.primaryService), canaryWeight: weightOf(split.canaryService), mirrorPercent, matchedToCanary: Boolean(abRouter) }),
       sticky: cookie?.name ? { name: cookie.name, maxAge: cookie.maxAge ?? 0 } : null,
+      abRule: abRouter?.rule ?? null,
       primaryUrl,
       canaryUrl,
     };

@@ -11,3 +11,4 @@ export * from './weights';
 export * from './guard';
 export * from './what-if';
 export * from './mann-whitney';
+export * from './match';

@@ -1,3 +1,5 @@
+import type { Strategy } from './strategy';
+
 /** Release phases, in Flagger's words where they exist. */
 export const PHASES = {
   Initializing: 'Initializing',
@@ -55,7 +57,7 @@ export function decideSignal(
   signal: SignalName,
   phase: Phase,
   state: { paused: boolean; promoteRequested: boolean; abortRequested: boolean },
-  strategy: 'canary' | 'blueGreen' | 'direct' = 'canary',
+  strategy: Strategy = 'canary',
 ): SignalDecision {
   if (TERMINAL_PHASES.has(phase)) return { accepted: false, note: `${signal} ignored: the release already ended (${phase})` };
   if (state.abortRequested || phase === 'RollingBack') return { accepted: false, note: `${signal} ignored: the release is rolling back` };
@@ -89,7 +91,7 @@ export function steeringRefusal(signal: SignalName, phase: Phase, decision: Sign
 }
 
 /** What an accepted steering message does next, in the words the CLI prints. */
-export function steeringReply(signal: SignalName, by: string, situation: { strategy: 'canary' | 'blueGreen' | 'direct'; phase: Phase; canaryWeight: number }): string {
+export function steeringReply(signal: SignalName, by: string, situation: { strategy: Strategy; phase: Phase; canaryWeight: number }): string {
   const { strategy, phase, canaryWeight } = situation;
   const from = `${signal} accepted from ${by}`;
   switch (signal) {

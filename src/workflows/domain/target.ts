@@ -1,3 +1,4 @@
+import type { MatchRule } from './match';
 /**
  * What the activities get to know about where a service runs, from its config. Pure: the workflows
  * (release, drill) build their HelmTarget with it.
@@ -27,6 +28,15 @@ export interface TrafficSplit {
   kubeContext?: string;
   /** traffic.sessionAffinity: the weighted service pins each client to the track that first answered it. */
   sessionAffinity?: SessionAffinity;
+  /** Strategy abTesting: the requests that reach the canary, through a router beside (and above) the main one. */
+  abTest?: AbTestRoute;
+}
+
+/** Where an A/B test's router goes and what it matches (the config's analysis.match). */
+export interface AbTestRoute {
+  match: MatchRule[];
+  /** On Kubernetes: the IngressRoute whose route sends to the TraefikService; the A/B one is `<ingressRoute>-ab` beside it. */
+  ingressRoute: string;
 }
 
 /**
@@ -45,7 +55,9 @@ export interface ServicePlacement {
   target: 'kubernetes' | 'local';
   local?: { command: string; healthPath: string; testCommand?: string };
   service: { namespace: string };
-  traffic: { traefikService: string; primaryService: string; canaryService: string; sessionAffinity?: { cookieName: string; maxAge: number } };
+  traffic: { traefikService: string; primaryService: string; canaryService: string; ingressRoute?: string; sessionAffinity?: { cookieName: string; maxAge: number } };
+  strategy?: string;
+  analysis?: { match?: MatchRule[] };
   helm?: { kubeContext?: string };
 }
 
@@ -68,13 +80,15 @@ export function localTargetOf(config: ServicePlacement): { local?: LocalTrack } 
 }
 
 /** The service's traffic split, in the kube context its helm releases live in (one context for everything a release touches). */
-export function trafficSplitOf(config: Pick<ServicePlacement, 'service' | 'traffic' | 'helm'>): TrafficSplit {
+export function trafficSplitOf(config: Pick<ServicePlacement, 'service' | 'traffic' | 'helm' | 'strategy' | 'analysis'>): TrafficSplit {
+  const match = config.strategy === 'abTesting' ? config.analysis?.match : undefined;
   return {
     namespace: config.service.namespace,
     router: config.traffic.traefikService,
     primaryService: config.traffic.primaryService,
     canaryService: config.traffic.canaryService,
     ...(config.helm?.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
+    ...(match ? { abTest: { match, ingressRoute: config.traffic.ingressRoute ?? config.traffic.traefikService } } : {}),
     ...(config.traffic.sessionAffinity ? { sessionAffinity: { cookieName: config.traffic.sessionAffinity.cookieName, maxAgeSeconds: config.traffic.sessionAffinity.maxAge } } : {}),
   };
 }

@@ -3,6 +3,7 @@
  * mean. The activity only reports what a hook answered; every decision about it is made here.
  */
 import type { CheckResult } from './analysis';
+import type { Strategy } from './strategy';
 
 /** Flagger's webhook types (the config schema accepts exactly these). */
 export const HOOK_TYPES = {
@@ -62,23 +63,25 @@ export function describeAnswer(outcome: WebhookOutcome): string {
 }
 
 /** Which hook types a strategy runs. Flagger has no weight steps in blue-green, and direct has neither steps nor analysis rounds. */
-const APPLICABLE: Record<'canary' | 'blueGreen' | 'direct', ReadonlySet<HookType>> = {
+const APPLICABLE: Record<Strategy, ReadonlySet<HookType>> = {
   canary: new Set<HookType>(Object.values(HOOK_TYPES)),
   blueGreen: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback']),
+  // An A/B test has rounds but no weight steps, like a blue-green (Flagger alike).
+  abTesting: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback']),
   direct: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'post-rollout']),
 };
 
 /** The hooks of one type that a strategy runs, in config order. */
-export function hooksOfType<T extends { type: string }>(hooks: readonly T[], type: HookType, strategy: 'canary' | 'blueGreen' | 'direct'): T[] {
+export function hooksOfType<T extends { type: string }>(hooks: readonly T[], type: HookType, strategy: Strategy): T[] {
   if (!APPLICABLE[strategy].has(type)) return [];
   return hooks.filter((hook) => hook.type === type);
 }
 
 /** A note for hooks the strategy does not run (recorded once at the start), or null when all apply. */
-export function inapplicableHooksNote(hooks: readonly { name: string; type: string }[], strategy: 'canary' | 'blueGreen' | 'direct'): string | null {
+export function inapplicableHooksNote(hooks: readonly { name: string; type: string }[], strategy: Strategy): string | null {
   const skipped = hooks.filter((hook) => !APPLICABLE[strategy].has(hook.type as HookType));
   if (!skipped.length) return null;
-  const label = strategy === 'blueGreen' ? 'a blue-green release' : `a ${strategy} release`;
+  const label = strategy === 'blueGreen' ? 'a blue-green release' : strategy === 'abTesting' ? 'an A/B test' : `a ${strategy} release`;
   return `Webhooks not run by ${label}: ${skipped.map((hook) => `${hook.name} (${hook.type})`).join(', ')}`;
 }
 

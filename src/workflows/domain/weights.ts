@@ -29,17 +29,20 @@ export interface TrafficRoute {
   canaryWeight: number;
   /** Percent (1-100) of the primary's requests also sent to the canary, its answers discarded; absent or 0: none. */
   mirrorPercent?: number;
+  /** A/B testing: requests matching the split's abTest rules go to the canary through a router above the main one. Absent: no such router. */
+  matchedToCanary?: boolean;
 }
 
 /** Whether two routes serve alike (an absent mirror is no mirror). */
 export function sameRoute(a: TrafficRoute, b: TrafficRoute): boolean {
-  return a.primaryWeight === b.primaryWeight && a.canaryWeight === b.canaryWeight && (a.mirrorPercent ?? 0) === (b.mirrorPercent ?? 0);
+  return a.primaryWeight === b.primaryWeight && a.canaryWeight === b.canaryWeight && (a.mirrorPercent ?? 0) === (b.mirrorPercent ?? 0) && Boolean(a.matchedToCanary) === Boolean(b.matchedToCanary);
 }
 
 /** `primary 100%, canary 0%, mirrored 50%` for reasons and logs. */
 export function describeRoute(route: TrafficRoute, names = { primary: 'primary', canary: 'canary' }): string {
   const mirror = route.mirrorPercent ? `, ${route.mirrorPercent}% of ${names.primary}'s requests mirrored to ${names.canary}` : '';
-  return `${names.primary} ${route.primaryWeight}%, ${names.canary} ${route.canaryWeight}%${mirror}`;
+  const matched = route.matchedToCanary ? `, matching requests to ${names.canary}` : '';
+  return `${names.primary} ${route.primaryWeight}%, ${names.canary} ${route.canaryWeight}%${mirror}${matched}`;
 }
 
 /** Why a router cannot serve `route`, or null: integer weights 0-100 summing to 100; a mirror (1-100%) only while the canary serves nobody. */
@@ -51,5 +54,6 @@ export function routeProblem(route: TrafficRoute): string | null {
   const mirror = route.mirrorPercent ?? 0;
   if (!valid(mirror)) return `mirrorPercent must be an integer 0-100, got ${mirror}`;
   if (mirror > 0 && route.canaryWeight !== 0) return `a mirror copies the primary's requests to a canary that serves nobody: weights must be 100/0 while mirroring, got ${route.primaryWeight}/${route.canaryWeight}`;
+  if (route.matchedToCanary && (route.canaryWeight !== 0 || mirror > 0)) return `an A/B test sends only the matching requests to the canary: weights must be 100/0 without a mirror, got ${route.primaryWeight}/${route.canaryWeight}${mirror ? ` mirroring ${mirror}%` : ''}`;
   return null;
 }
