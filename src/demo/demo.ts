@@ -20,7 +20,7 @@ import { toolPath } from '../support/tools';
 import type { HelmTarget } from '../activities/ports';
 import { startReleaseWorkflow } from '../client/commands/start';
 import { weightBar } from '../client/output';
-import { loadConfigFile, type ReleaseConfig } from '../config';
+import { loadConfigFile, strategySchema, type ReleaseConfig, type Strategy } from '../config';
 import { formatSnapshot, LoadGenerator, type LoadSnapshot } from '../load/load-generator';
 import { createLocalAdapters, type AppliedWeights, type LocalAdapters } from '../targets/local/adapters';
 import { createReleaseWorker } from '../worker/worker';
@@ -51,6 +51,9 @@ interface ReleasePlan {
   metrics?: Partial<ReleaseConfig['metrics']>;
   /** The primary is installed afresh with these values before the release (a fixed baseline). */
   primarySet?: Record<string, string>;
+  /** `--strategy`: the strategy and traffic settings of the release (default: the demo config's canary). */
+  strategy?: Strategy;
+  traffic?: Partial<ReleaseConfig['traffic']>;
 }
 const HEALTHY: ReleasePlan = { version: '1.1.0', set: {}, helmTests: true, expected: 'promoted', label: 'healthy' };
 const faulty = (version: string): ReleasePlan => ({ version, set: { FAULT_ERROR_RATE: '0.2' }, helmTests: false, expected: 'rolledBack', label: '20% errors; smoke test skipped' });
@@ -88,6 +91,38 @@ const judged = (version: string, errorRate: string, expected: ReleasePlan['expec
   metrics: JUDGE_METRICS,
   primarySet: PRIMARY_ERRORS,
 });
+/** `--strategy abTesting`: insiders (header x-canary: insider) reach the canary, nobody else. */
+const AB_MATCH = [{ headers: { 'x-canary': { exact: 'insider' } } }];
+const AB_ANALYSIS = { iterations: 3, match: AB_MATCH };
+/** Requests per second of the insiders' load generator (`--strategy abTesting`). */
+const INSIDER_RPS = 25;
+/** `--strategy blueGreen [--mirror]`: three rounds of green at 0% (on mirrored copies with --mirror), the switch, one watch round. */
+const BLUE_GREEN_ANALYSIS = { iterations: 3, postSwitchIterations: 1 };
+const MIRROR_TRAFFIC = { mirror: { percent: 100 } };
+
+/** `--strategy abTesting`, `--strategy blueGreen [--mirror]`: a healthy release then a faulty one of that strategy. */
+function strategyReleases(strategy: Strategy, mirror: boolean): ReleasePlan[] {
+  const plan = (release: ReleasePlan): ReleasePlan =>
+    strategy === 'abTesting'
+      ? { ...release, strategy, analysis: AB_ANALYSIS, label: `${release.label}; only x-canary: insider reaches it` }
+      : { ...release, strategy, analysis: BLUE_GREEN_ANALYSIS, ...(mirror ? { traffic: MIRROR_TRAFFIC, label: `${release.label}; judged at 0% on mirrored copies` } : {}) };
+  return [plan(HEALTHY), plan(faulty('1.2.0'))];
+}
+
+/** `--strategy <name>` and `--mirror`, checked: null without --strategy. */
+function strategyOf(argv: readonly string[]): { strategy: Strategy; mirror: boolean } | null {
+  const index = argv.indexOf('--strategy');
+  const mirror = argv.includes('--mirror');
+  if (index < 0) {
+    if (mirror) throw new Error("--mirror mirrors a blue-green's analysis: use it with --strategy blueGreen");
+    return null;
+  }
+  const parsed = strategySchema.safeParse(argv[index + 1]);
+  if (!parsed.success || parsed.data === 'direct') throw new Error(`--strategy needs canary, blueGreen or abTesting (got ${argv[index + 1] ?? 'nothing'})`);
+  if (mirror && parsed.data !== 'blueGreen') throw new Error(`--mirror mirrors a blue-green's analysis; --strategy ${parsed.data} does not read it`);
+  return { strategy: parsed.data, mirror };
+}
+
 /**
  * The demo's releases; `--bench N`: the healthy one, then N faulty ones (1.2.1 … 1.2.N);
  * `--guard-bench`: a version failing every request at DocuTag's values without and with the guard,
@@ -197,7 +232,8 @@ async function follow(client: Client, workflowId: string, load: LoadGenerator): 
       lastAnalysis = `${analysis.at}|${analysis.message}`;
     }
     if (status.phase !== lastPhase || status.canaryWeight !== lastWeight) {
-      out(`  ${status.phase.padEnd(12)} ${weightBar(status.canaryWeight)}`);
+      // An A/B test's weight never moves: its line says who reaches the canary.
+      out(`  ${status.phase.padEnd(12)} ${status.strategy === 'abTesting' ? `A/B canary ← ${status.match ? `requests where ${status.match}` : 'nobody yet'}` : weightBar(status.canaryWeight)}`);
       if (status.canaryWeight !== lastWeight) since = load.snapshot();
       lastPhase = status.phase;
       lastWeight = status.canaryWeight;
@@ -215,6 +251,9 @@ async function follow(client: Client, workflowId: string, load: LoadGenerator): 
 
 interface Outcome {
   version: string;
+  strategy: Strategy;
+  /** `--strategy abTesting`: what the insiders' requests (with the A/B header) got. */
+  insiders?: LoadSnapshot;
   expected: string;
   result: ReleaseResult;
   load: LoadSnapshot;
@@ -256,6 +295,14 @@ function printSummary(outcomes: Outcome[]): boolean {
     if (failures) primaryOk = false;
     out(`  ${outcome.version}: ${formatSnapshot(outcome.load)}`);
     out(`         ${failures ? `✗ ${failures} request(s) not served by ${outcome.primaryVersion}` : `✓ no failed request on the primary (${outcome.primaryVersion})`}`);
+    // A rolled-back A/B test or blue-green never served the users outside the rule, or anyone before the switch.
+    if (outcome.strategy !== 'canary' && outcome.result.outcome === 'rolledBack') {
+      const leaked = outcome.load.byVersion[outcome.version]?.total ?? 0;
+      if (leaked) primaryOk = false;
+      const who = outcome.strategy === 'abTesting' ? 'requests without the x-canary header' : 'users (green got mirrored copies or nothing, never a user)';
+      out(`         ${leaked ? `✗ ${leaked}` : '✓ none of the'} ${who} ${leaked ? 'got' : 'got an answer from'} ${outcome.version}`);
+      if (outcome.insiders) out(`         insiders got ${outcome.insiders.byVersion[outcome.version]?.total ?? 0} answers from ${outcome.version} (${outcome.insiders.byVersion[outcome.version]?.serverErrors ?? 0}×5xx)`);
+    }
     const rollback = outcome.rollback;
     if (rollback?.routerReturnedAt && rollback.lastSentAt !== null) {
       const late = rollback.lastSentAt > rollback.routerReturnedAt;
@@ -387,7 +434,8 @@ async function main(): Promise<number> {
   const benchCount = benchCountOf(process.argv);
   const guardBench = process.argv.includes('--guard-bench');
   const judgeBench = process.argv.includes('--judge-bench');
-  const releases = releasesToRun(benchCount, guardBench, judgeBench);
+  const chosen = strategyOf(process.argv);
+  const releases = chosen && chosen.strategy !== 'canary' ? strategyReleases(chosen.strategy, chosen.mirror) : releasesToRun(benchCount, guardBench, judgeBench);
   const verbose = process.argv.includes('--verbose');
   const config = loadConfigFile(CONFIG_FILE);
   const split = { namespace: config.service.namespace, router: config.traffic.traefikService, primaryService: config.traffic.primaryService, canaryService: config.traffic.canaryService };
@@ -399,12 +447,14 @@ async function main(): Promise<number> {
   let workerRun: Promise<void> | undefined;
   let closeWorker: (() => Promise<void>) | undefined;
   let load: LoadGenerator | undefined;
+  let insiders: LoadGenerator | undefined;
   let running: { client: Client; workflowId: string } | undefined;
   let stopping: Promise<void> | undefined;
 
   const shutdown = () =>
     (stopping ??= (async () => {
       await load?.stop().catch(() => undefined);
+      await insiders?.stop().catch(() => undefined);
       if (running) await running.client.workflow.getHandle(running.workflowId).terminate('the demo was stopped').catch(() => undefined);
       if (worker && worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun?.catch(() => undefined);
@@ -472,6 +522,10 @@ async function main(): Promise<number> {
     const entryUrl = local.entryUrl(split);
     load = new LoadGenerator({ url: entryUrl, rps: LOAD_RPS }).start();
     out(`load generator: ${LOAD_RPS} requests/s to ${entryUrl} (through Traefik's entrypoint)`);
+    if (chosen?.strategy === 'abTesting') {
+      insiders = new LoadGenerator({ url: entryUrl, rps: INSIDER_RPS, headers: { 'x-canary': 'insider' } }).start();
+      out(`insiders: ${INSIDER_RPS} requests/s with header x-canary: insider (the A/B rule); everyone else sends none`);
+    }
     const warm = load;
     const warmDeadline = Date.now() + 15_000;
     while ((warm.snapshot().byVersion[SERVING_VERSION]?.total ?? 0) < LOAD_RPS && Date.now() < warmDeadline) await sleep(100);
@@ -486,12 +540,16 @@ async function main(): Promise<number> {
         await local.deps.deployer.install({ target, release: config.helm.releases.primary, version: SERVING_VERSION, extraSet: release.primarySet });
         primaryVersion = SERVING_VERSION;
       }
-      out(`\n▶ canary of ${config.service.namespace}/${config.service.name} ${release.version} (${release.label}; serving ${primaryVersion}); steps every ${analysis.interval}${guardText}`);
+      const strategy = release.strategy ?? config.strategy;
+      out(`\n▶ ${strategy === 'canary' ? 'canary' : strategy === 'blueGreen' ? 'blue-green' : 'A/B test'} of ${config.service.namespace}/${config.service.name} ${release.version} (${release.label}; serving ${primaryVersion}); ${strategy === 'canary' ? 'steps' : 'rounds'} every ${analysis.interval}${guardText}`);
       load.reset();
+      insiders?.reset();
       applied.length = 0;
       const releaseConfig: ReleaseConfig = {
         ...config,
+        strategy,
         analysis: { ...config.analysis, ...release.analysis },
+        traffic: { ...config.traffic, ...release.traffic },
         metrics: { ...config.metrics, ...release.metrics },
         helm: { ...config.helm, set: release.set },
         webhooks: { ...config.webhooks, helmTests: { ...config.webhooks.helmTests, enabled: config.webhooks.helmTests.enabled && release.helmTests } },
@@ -505,7 +563,10 @@ async function main(): Promise<number> {
       await sleep(300);
       const counts = load.snapshot();
       out(`  ${result.outcome.toUpperCase()}: ${result.reason}`);
+      if (insiders) out(`  insiders (x-canary: insider): ${formatSnapshot(insiders.snapshot())}`);
       outcomes.push({
+        strategy,
+        ...(insiders ? { insiders: insiders.snapshot() } : {}),
         version: release.version,
         expected: release.expected,
         result,

@@ -99,9 +99,9 @@ interface Traffic {
   responses: LoadResponse[];
 }
 
-function startLoad(url: string, rps = RPS): Traffic {
+function startLoad(url: string, rps = RPS, headers: Record<string, string> = {}): Traffic {
   const responses: LoadResponse[] = [];
-  const load = new LoadGenerator({ url, rps, onResponse: (response) => responses.push(response) }).start();
+  const load = new LoadGenerator({ url, rps, headers, onResponse: (response) => responses.push(response) }).start();
   loads.push(load);
   return { load, responses };
 }
@@ -346,5 +346,54 @@ describe('releases on the local stack (real Traefik, Prometheus and demo-app pro
     expect(applied.filter((entry) => entry.split.router === config.traffic.traefikService)).toEqual([]);
     expect(failuresOutside(traffic, null)).toEqual([]);
     expect(traffic.responses.filter((response) => response.sentAt > endedAt && response.version !== '3.1.0')).toEqual([]);
+  });
+
+  test('mirrored blue-green: a green with 20% errors is judged on copies of the users\' requests at 0% and rolled back; no user ever got an answer from it', async () => {
+    const config = serviceConfig({
+      strategy: 'blueGreen',
+      traffic: { mirror: { percent: 100 } },
+      helm: { timeout: '30s', set: { FAULT_ERROR_RATE: '0.2' } },
+      webhooks: { helmTests: { enabled: false } },
+      analysis: { threshold: 2, iterations: 3, postSwitchIterations: 1 },
+    });
+    const traffic = await servingPrimary(config, '1.0.0');
+
+    const result = await release(config, '1.2.0');
+    await settle(traffic);
+
+    expect(result.outcome).toBe('rolledBack');
+    // The checks saw green's own 5xx answers to the mirrored copies: Traefik counts them on green's service.
+    expect(result.reason).toMatch(/request-success-rate [\d.]+% below minimum 99%/);
+    expect(traffic.responses.filter((response) => response.version === '1.2.0')).toEqual([]);
+    expect(failuresOutside(traffic, null)).toEqual([]);
+    const routes = applied.filter((entry) => entry.split.router === config.traffic.traefikService).map((entry) => entry.weights);
+    // The canary track cleared before the install, the mirror for the rounds, the rollback's 100/0 ending it.
+    expect(routes).toEqual([{ primaryWeight: 100, canaryWeight: 0 }, { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 100 }, { primaryWeight: 100, canaryWeight: 0 }]);
+  });
+
+  test('A/B testing: a canary with 20% errors gets only the insiders\' requests (header x-canary: insider), is rolled back on them, and nobody else reached it', async () => {
+    const config = serviceConfig({
+      strategy: 'abTesting',
+      helm: { timeout: '30s', set: { FAULT_ERROR_RATE: '0.2' } },
+      webhooks: { helmTests: { enabled: false } },
+      analysis: { threshold: 2, iterations: 3, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
+    });
+    const traffic = await servingPrimary(config, '1.0.0');
+    const insiders = startLoad(local.entryUrl(splitOf(config)), 30, { 'x-canary': 'insider' });
+
+    const result = await release(config, '1.2.0');
+    await settle(insiders, 30);
+    await settle(traffic);
+
+    expect(result.outcome).toBe('rolledBack');
+    expect(result.reason).toMatch(/request-success-rate [\d.]+% below minimum 99%/);
+    expect(result.status.match).toBe('x-canary = insider');
+    expect(traffic.responses.filter((response) => response.version === '1.2.0')).toEqual([]);
+    expect(failuresOutside(traffic, null)).toEqual([]);
+    const toCanary = insiders.responses.filter((response) => response.version === '1.2.0');
+    expect(toCanary.length).toBeGreaterThan(100);
+    expect(toCanary.some((response) => response.status === 500)).toBe(true);
+    // After the rollback the insiders are back on the primary.
+    expect(insiders.responses.slice(-10).every((response) => response.version === '1.0.0' && response.status === 200)).toBe(true);
   });
 });
