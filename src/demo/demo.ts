@@ -25,6 +25,7 @@ import { formatSnapshot, LoadGenerator, type LoadSnapshot } from '../load/load-g
 import { createLocalAdapters, type AppliedWeights, type LocalAdapters } from '../targets/local/adapters';
 import { createReleaseWorker } from '../worker/worker';
 import { durationMs, formatMs, localTargetOf, weightSchedule } from '../workflows/domain';
+import { BENCH_RESULTS, writeBenchResult } from './bench-results';
 import { stackBenchMarkdown, stackBenchReport, type FaultyReleaseTimes } from './stack-bench';
 import { statusQuery } from '../workflows/messages';
 import { releaseWorkflowId, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
@@ -144,7 +145,6 @@ function releasesToRun(benchCount: number | null, guardBench: boolean, judgeBenc
   }
   return benchCount === null ? [HEALTHY, faulty('1.2.0'), broken('1.3.0')] : [HEALTHY, ...Array.from({ length: benchCount }, (_, index) => faulty(`1.2.${index + 1}`))];
 }
-const BENCH_RESULTS = path.join(ROOT, 'bench/results');
 /** The stack's Prometheus scrape interval (LocalStack's default). */
 const SCRAPE_INTERVAL_MS = 1000;
 
@@ -341,15 +341,6 @@ function writeStackBench(config: ReleaseConfig, outcomes: Outcome[]): void {
   writeFileSync(path.join(BENCH_RESULTS, 'LOCAL-STACK.md'), markdown);
   out(`\n${markdown}`);
   out('written: bench/results/local-stack.json, bench/results/LOCAL-STACK.md');
-}
-
-/** A benchmark's report as bench/results/<name>.json and <NAME>.md, and its Markdown printed. */
-function writeBenchResult(name: string, report: object, markdown: string): void {
-  mkdirSync(BENCH_RESULTS, { recursive: true });
-  writeFileSync(path.join(BENCH_RESULTS, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(path.join(BENCH_RESULTS, `${name.toUpperCase()}.md`), markdown);
-  out(`\n${markdown}`);
-  out(`written: bench/results/${name}.json, bench/results/${name.toUpperCase()}.md`);
 }
 
 /** `--guard-bench`: how long a plainly broken version serves without and with the guard, and the guard's false positives. */
