@@ -18,7 +18,7 @@ import type { DrillResult } from '../../src/workflows/types';
 import { testAddress, workflowBundle } from '../support/harness';
 
 /** `guardedCanary`: a canary whose analysis intervals are watched by the guard (one guardTrack activity each). */
-export const STRATEGIES = ['canary', 'guardedCanary', 'blueGreen', 'direct', 'drill'] as const;
+export const STRATEGIES = ['canary', 'guardedCanary', 'blueGreen', 'mirroredBlueGreen', 'abTesting', 'direct', 'drill'] as const;
 export const MESSAGES = ['abort', 'pause+resume', 'promote', 'promote+abort'] as const;
 export type MatrixStrategy = (typeof STRATEGIES)[number];
 export type MatrixMessage = (typeof MESSAGES)[number];
@@ -151,6 +151,8 @@ export class SteeringMatrix {
       // Rounds 600 ms apart (shorter than the pause hold), the guard polling every 200 ms in between.
       guardedCanary: { ...common, strategy: 'canary', analysis: { interval: '600ms', stepWeight: 25, threshold: 2, guard: { interval: '200ms', consecutive: 2 } } },
       blueGreen: { ...common, strategy: 'blueGreen', analysis: { interval: '300ms', iterations: 2, postSwitchIterations: 1, threshold: 2 } },
+      mirroredBlueGreen: { ...common, strategy: 'blueGreen', traffic: { mirror: { percent: 100 } }, analysis: { interval: '300ms', iterations: 2, postSwitchIterations: 1, threshold: 2 } },
+      abTesting: { ...common, strategy: 'abTesting', analysis: { interval: '300ms', iterations: 2, threshold: 2, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] } },
       direct: { ...common, strategy: 'direct' },
       drill: { ...common, strategy: 'canary', analysis: { interval: '300ms', stepWeight: 25, threshold: 2 }, drill: { version: DRILL, set: { 'faultInjection.errorRate': '50' }, maxRestore: '5s' } },
     };
@@ -320,7 +322,7 @@ export class SteeringMatrix {
       if (result.outcome !== 'promoted') problems.push(`promote accepted ("${promote.text}") but the release ended ${result.outcome}: ${result.reason}`);
       const rounds = trace.calls.filter((call) => call.name === 'queryChecks' && call.workflowId === run.releaseId && call.at > promote.at);
       if (rounds.length) problems.push(`promote accepted but ${rounds.length} analysis round(s) ran after it`);
-      const increases = increasesAfter(applied, promote.at).filter((change) => !(cell.strategy === 'blueGreen' && change.weights.canaryWeight === 100));
+      const increases = increasesAfter(applied, promote.at).filter((change) => !((cell.strategy === 'blueGreen' || cell.strategy === 'mirroredBlueGreen') && change.weights.canaryWeight === 100));
       if (increases.length) problems.push(`promote accepted but the weight went up to ${increases.map((change) => change.weights.canaryWeight).join(', ')}%`);
     }
     // (b) no weight increase while paused.
@@ -335,6 +337,7 @@ export class SteeringMatrix {
     // (d) traffic never ends split.
     const final = await this.router.getWeights({ split: { namespace: NAMESPACE, router: config.traffic.traefikService, primaryService: '', canaryService: '' } });
     if (final.canaryWeight !== 0) problems.push(`traffic ends split: ${final.primaryWeight}/${final.canaryWeight}`);
+    if (final.matchedToCanary || final.mirrorPercent) problems.push(`an A/B route or a mirror is left in place: ${JSON.stringify(final)}`);
     if (result.outcome === 'failed') problems.push(`the release failed: ${result.reason}`);
     // (e) the history replays.
     const replay = await this.replays(run.histories);
