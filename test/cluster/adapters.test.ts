@@ -282,6 +282,105 @@ describe('TraefikTrafficRouter on a real TraefikService, as the worker ServiceAc
   });
 });
 
+/** A Traefik object as the API server stores it (after its CRD's schema has pruned what it does not know). */
+const traefikObject = async (kind: 'traefikservice' | 'ingressroute', name: string) =>
+  JSON.parse(await cluster.kubectl(['get', kind, name, '--namespace', SHOP, '-o', 'json'])) as { metadata: { annotations?: Record<string, string> }; spec: Record<string, unknown> };
+
+/** A weighted TraefikService `name` over the Services `name` (port 80, weight 100) and `name-canary` (port 8080, weight 0). */
+async function applyWeightedService(name: string): Promise<TrafficSplit> {
+  await cluster.apply(
+    JSON.stringify({
+      apiVersion: 'traefik.io/v1alpha1',
+      kind: 'TraefikService',
+      metadata: { name, namespace: SHOP },
+      spec: { weighted: { services: [{ name, port: 80, weight: 100 }, { name: `${name}-canary`, port: 8080, weight: 0 }] } },
+    }),
+  );
+  return { namespace: SHOP, router: name, primaryService: name, canaryService: `${name}-canary` };
+}
+
+describe("TraefikTrafficRouter's mirroring, sticky sessions and A/B testing on Traefik's real CRDs, as the worker ServiceAccount", () => {
+  const router = () => new TraefikTrafficRouter(workerKubeConfig().makeApiClient(k8s.CustomObjectsApi));
+
+  test('a mirror at 50% is stored as kind mirroring (primary main, canary mirrored at 50, ports kept); the switch brings the weighted spec back and drops the kept copy', async () => {
+    const split = await applyWeightedService('mirror-web');
+
+    await expect(router().setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, mirrorPercent: 50 } })).resolves.toEqual({ changed: true });
+
+    const mirroring = await traefikObject('traefikservice', 'mirror-web');
+    expect(mirroring.spec).toEqual({ mirroring: { name: 'mirror-web', port: 80, mirrors: [{ name: 'mirror-web-canary', port: 8080, percent: 50 }] } });
+    expect(mirroring.metadata.annotations).toHaveProperty(['release.docutag.io/weighted-spec']);
+    await expect(router().getWeights({ split })).resolves.toEqual({ primaryWeight: 100, canaryWeight: 0, mirrorPercent: 50 });
+
+    await expect(router().setWeights({ split, weights: { primaryWeight: 0, canaryWeight: 100 } })).resolves.toEqual({ changed: true });
+
+    const switched = await traefikObject('traefikservice', 'mirror-web');
+    expect(switched.spec).toEqual({ weighted: { services: [{ name: 'mirror-web', port: 80, weight: 0 }, { name: 'mirror-web-canary', port: 8080, weight: 100 }] } });
+    expect(switched.metadata.annotations).not.toHaveProperty(['release.docutag.io/weighted-spec']);
+    await expect(router().getWeights({ split })).resolves.toEqual({ primaryWeight: 0, canaryWeight: 100 });
+  });
+
+  test('sessionAffinity is stored as the sticky HttpOnly cookie with its Max-Age, and the same split again writes nothing', async () => {
+    const split: TrafficSplit = { ...(await applyWeightedService('sticky-web')), sessionAffinity: { cookieName: 'docutag-track', maxAgeSeconds: 600 } };
+
+    await expect(router().setWeights({ split, weights: { primaryWeight: 90, canaryWeight: 10 } })).resolves.toEqual({ changed: true });
+
+    const sticky = await traefikObject('traefikservice', 'sticky-web');
+    expect(sticky.spec).toEqual({
+      weighted: {
+        sticky: { cookie: { name: 'docutag-track', maxAge: 600, httpOnly: true } },
+        services: [{ name: 'sticky-web', port: 80, weight: 90 }, { name: 'sticky-web-canary', port: 8080, weight: 10 }],
+      },
+    });
+    // Had the CRD pruned the cookie, every step would rewrite it.
+    await expect(router().setWeights({ split, weights: { primaryWeight: 90, canaryWeight: 10 } })).resolves.toEqual({ changed: false });
+  });
+
+  test('matched routing creates IngressRoute <name>-ab (main match AND the header rule, to the canary Service, priority above, middlewares and TLS kept); without the flag it is deleted', async () => {
+    const split: TrafficSplit = {
+      ...(await applyWeightedService('ab-web')),
+      abTest: { match: [{ headers: { 'x-canary': { exact: 'insider' } } }], ingressRoute: 'ab-web' },
+    };
+    await cluster.apply(
+      JSON.stringify({
+        apiVersion: 'traefik.io/v1alpha1',
+        kind: 'IngressRoute',
+        metadata: { name: 'ab-web', namespace: SHOP },
+        spec: {
+          entryPoints: ['websecure'],
+          routes: [{ match: 'Host(`ab.shop.test`)', kind: 'Rule', priority: 10, middlewares: [{ name: 'rate-limit' }], services: [{ name: 'ab-web', kind: 'TraefikService' }] }],
+          tls: { secretName: 'ab-web-tls' },
+        },
+      }),
+    );
+
+    await expect(router().setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } })).resolves.toEqual({ changed: true });
+
+    expect((await traefikObject('ingressroute', 'ab-web-ab')).spec).toEqual({
+      entryPoints: ['websecure'],
+      routes: [
+        {
+          kind: 'Rule',
+          match: '(Host(`ab.shop.test`)) && (Header(`x-canary`, `insider`))',
+          priority: 11,
+          middlewares: [{ name: 'rate-limit' }],
+          services: [{ name: 'ab-web-canary', port: 8080 }],
+        },
+      ],
+      tls: { secretName: 'ab-web-tls' },
+    });
+    await expect(router().getWeights({ split })).resolves.toEqual({ primaryWeight: 100, canaryWeight: 0, matchedToCanary: true });
+    // The API server hands the route back with its keys in its own order: still the same route, nothing to write.
+    await expect(router().setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } })).resolves.toEqual({ changed: false });
+
+    await expect(router().setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0 } })).resolves.toEqual({ changed: true });
+
+    await expect(traefikObject('ingressroute', 'ab-web-ab')).rejects.toThrow(/NotFound/);
+    await expect(router().getWeights({ split })).resolves.toEqual({ primaryWeight: 100, canaryWeight: 0 });
+    expect((await traefikObject('ingressroute', 'ab-web')).spec.routes).toHaveLength(1);
+  });
+});
+
 describe("scripts/worker-kubeconfig.sh: the kubeconfig docker compose's worker reads", () => {
   test("authenticates as deploy/chart's ServiceAccount with the cluster's CA: the chart's Role in shop, nothing beyond it", async () => {
     const out = path.join(scratchDir('worker-kubeconfig-'), 'worker.kubeconfig');
@@ -302,6 +401,11 @@ describe("scripts/worker-kubeconfig.sh: the kubeconfig docker compose's worker r
     expect(await canI('get', 'deployments.apps', '--namespace', SHOP)).toBe('yes');
     expect(await canI('get', 'secrets', '--namespace', 'kube-system')).toBe('no');
     expect(await canI('update', 'traefikservices.traefik.io', '--namespace', 'default')).toBe('no');
+    // A/B testing: the `-ab` IngressRoute is created and deleted beside the service's own, in shop only.
+    expect(await canI('create', 'ingressroutes.traefik.io', '--namespace', SHOP)).toBe('yes');
+    expect(await canI('delete', 'ingressroutes.traefik.io', '--namespace', SHOP)).toBe('yes');
+    expect(await canI('create', 'ingressroutes.traefik.io', '--namespace', 'default')).toBe('no');
+    expect(await canI('delete', 'ingressroutes.traefik.io', '--namespace', 'default')).toBe('no');
     // The worker's own client verifies the API server's certificate with the CA the file carries.
     const config = new k8s.KubeConfig();
     config.loadFromFile(out);

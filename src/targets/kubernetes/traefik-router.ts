@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { TrafficRouter, TrafficSplit, TrafficWeights } from '../../activities/ports';
 import { describeMatch, traefikMatchRule } from '../../workflows/domain/match';
 import { routeProblem, sameRoute } from '../../workflows/domain/weights';
@@ -256,7 +257,8 @@ export class TraefikTrafficRouter implements TrafficRouter {
     const wanted = await this.abRouteBody(split, service);
     const current = await this.readAbRoute(split);
     const name = wanted.metadata!.name!;
-    if (current && JSON.stringify(current.spec) === JSON.stringify(wanted.spec)) return false;
+    // Deep equality, not JSON text: the API server hands the object back with its keys sorted.
+    if (current && isDeepStrictEqual(current.spec, wanted.spec)) return false;
     const body = { apiVersion: 'traefik.io/v1alpha1', kind: 'IngressRoute', ...wanted, metadata: { ...wanted.metadata, namespace: split.namespace, ...(current ? { resourceVersion: current.metadata?.resourceVersion } : {}) } };
     try {
       if (current) await this.client.replaceNamespacedCustomObject({ ...INGRESS_ROUTES, namespace: split.namespace, name, body });
