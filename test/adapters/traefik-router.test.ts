@@ -321,6 +321,23 @@ describe('TraefikTrafficRouter: A/B testing through an IngressRoute beside the s
     expect(kube.ingressRouteChanges).toHaveLength(changes);
   });
 
+  test('an A/B route the API server hands back with its keys in another order is the same route: nothing rewritten', async () => {
+    const split = abSplit();
+    const main = kube.ingressRoutes.get(`shop/${split.router}`);
+    main.spec.routes[0] = { ...main.spec.routes[0], priority: 10, middlewares: [{ name: 'rate-limit' }] };
+    const router = routerFor(kube.url);
+    await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } });
+    // The real kube-apiserver returns custom objects with their keys sorted.
+    const sortKeys = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(sortKeys) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => b.localeCompare(a)).map(([key, item]) => [key, sortKeys(item)])) : value;
+    const key = `shop/${split.router}-ab`;
+    kube.ingressRoutes.set(key, sortKeys(kube.ingressRoutes.get(key)));
+    const changes = kube.ingressRouteChanges.length;
+
+    expect(await router.setWeights({ split, weights: { primaryWeight: 100, canaryWeight: 0, matchedToCanary: true } })).toEqual({ changed: false });
+    expect(kube.ingressRouteChanges).toHaveLength(changes);
+  });
+
   test('a main route with a priority gets one above it, and its middlewares are kept', async () => {
     const split = abSplit();
     const main = kube.ingressRoutes.get(`shop/${split.router}`);
