@@ -15,10 +15,10 @@ import type {
   HelmTarget,
   MetricsProvider,
   Notifier,
+  NotifyRequest,
   ReadinessChecker,
   ReleaseHistoryEntry,
   ReleaseRevision,
-  Severity,
   TestRun,
   TrafficRouter,
   TrafficSplit,
@@ -364,7 +364,23 @@ export function createActivities(deps: ActivityDeps) {
       return callHook(args);
     },
 
-    async notify(args: { text: string; severity: Severity; channel?: string }): Promise<void> {
+    /**
+     * Flagger's `event` webhooks: POSTs each call in order (one hook's events arrive as they happened)
+     * and reports the ones that did not pass (the workflow notes them). Never thrown: an event never changes a release.
+     */
+    async deliverEvents({ calls }: { calls: HookCall[] }): Promise<{ failed: string[] }> {
+      const failed: string[] = [];
+      for (const each of calls) {
+        const outcome = await callHook(each);
+        if (outcome.status === null || outcome.status < 200 || outcome.status >= 300) {
+          const note = `${each.hook.name}: ${outcome.status === null ? outcome.message : `HTTP ${outcome.status}`}`;
+          failed.push(note);
+        }
+      }
+      return { failed };
+    },
+
+    async notify(args: NotifyRequest): Promise<void> {
       await deps.notifier.post(args);
     },
   };

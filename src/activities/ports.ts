@@ -113,9 +113,31 @@ export interface MetricsProvider {
 export const SEVERITIES = { info: 'info', success: 'success', warning: 'warning', error: 'error' } as const;
 export type Severity = (typeof SEVERITIES)[keyof typeof SEVERITIES];
 
-/** Tells people (Slack). Throws when the message could not be delivered after its retries. */
+export { NOTIFIER_NAMES, type NotifierName } from '../workflows/domain/notifications';
+import type { NotifierName } from '../workflows/domain/notifications';
+
+/** The release a message is about (no secret: it is the activity's argument). */
+export interface NotificationSubject {
+  workflowId: string;
+  namespace: string;
+  service: string;
+  version: string;
+  phase: string;
+}
+
+export interface NotifyRequest {
+  text: string;
+  severity: Severity;
+  /** Slack's channel override. */
+  channel?: string;
+  /** The notifiers the release's config enabled; absent means all (releases recorded before there was a choice). */
+  to?: NotifierName[];
+  subject?: NotificationSubject;
+}
+
+/** Tells people (Slack, Teams, Discord, a JSON receiver). Throws when the message could not be delivered after its retries. */
 export interface Notifier {
-  post(args: { text: string; severity: Severity; channel?: string }): Promise<void>;
+  post(args: NotifyRequest): Promise<void>;
 }
 
 /** A configured webhook, as the caller needs it (no secret: the URL is part of the release config). */

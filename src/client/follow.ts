@@ -49,7 +49,7 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
       return;
     }
     // A direct release moves no traffic: its story is the events, as the deploy script printed it.
-    if (status.strategy !== 'direct' && status.canaryWeight !== lastWeight) {
+    if (status.strategy !== 'direct' && status.operation !== 'revert' && status.canaryWeight !== lastWeight) {
       lastWeight = status.canaryWeight;
       io.out(`          canary ${weightBar(status.canaryWeight)}  ${status.phase}`);
     }

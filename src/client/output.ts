@@ -59,7 +59,7 @@ export function renderStatus(status: ReleaseStatus, options: { events?: number }
         : `${status.strategy === 'blueGreen' ? 'green ' : 'canary'} ${weightBar(status.canaryWeight)}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`,
     ...status.lastChecks.map(checkLine),
   ];
-  if (status.notificationFailures) lines.push(`  ! ${status.notificationFailures} Slack notification(s) failed`);
+  if (status.notificationFailures) lines.push(`  ! ${status.notificationFailures} notification(s) failed`);
   const events = status.events.slice(-(options.events ?? 8));
   if (events.length) lines.push('events:', ...events.map((event) => `  ${time(event.at)}  ${line(event.message)}`));
   if (status.finishedAt) lines.push(`finished ${status.finishedAt} after ${formatMs(Date.parse(status.finishedAt) - Date.parse(status.startedAt))}`);

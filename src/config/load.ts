@@ -10,7 +10,12 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Deepest nesting read: a release config is five levels deep, and every later walk over it recurses. */
 const MAX_DEPTH = 64;
 
-const SECRET_URL = /hooks\.slack\.com|discord(app)?\.com\/api\/webhooks|outlook\.office\.com\/webhook/i;
+/** Chat webhook URLs carry their credential in the URL: each names the worker variable it belongs in. */
+const SECRET_URLS: ReadonlyArray<{ pattern: RegExp; env: string }> = [
+  { pattern: /hooks\.slack\.com/i, env: 'SLACK_WEBHOOK_URL' },
+  { pattern: /discord(app)?\.com\/api\/webhooks/i, env: 'DISCORD_WEBHOOK_URL' },
+  { pattern: /outlook\.office\.com\/webhook|webhook\.office\.com|logic\.azure\.com.*[?&]sig=|powerplatform\.com.*[?&]sig=/i, env: 'TEAMS_WEBHOOK_URL' },
+];
 const SECRET_KEYS = new Set(['webhookUrl', 'webhook_url', 'webhookURL', 'token', 'bearerToken', 'password', 'apiKey']);
 
 /**
@@ -19,8 +24,9 @@ const SECRET_KEYS = new Set(['webhookUrl', 'webhook_url', 'webhookURL', 'token',
  */
 export function findLiteralSecrets(raw: unknown, path: PropertyKey[] = []): ConfigIssue[] {
   if (typeof raw === 'string') {
-    return SECRET_URL.test(raw)
-      ? [{ path: formatPath(path), message: 'a literal webhook URL would be written into the Temporal history, which every Web UI user can read; remove it and set SLACK_WEBHOOK_URL in the worker environment instead' }]
+    const secret = SECRET_URLS.find(({ pattern }) => pattern.test(raw));
+    return secret
+      ? [{ path: formatPath(path), message: `a literal webhook URL would be written into the Temporal history, which every Web UI user can read; remove it and set ${secret.env} in the worker environment instead` }]
       : [];
   }
   if (Array.isArray(raw)) return raw.flatMap((item, index) => findLiteralSecrets(item, [...path, index]));

@@ -55,6 +55,7 @@ export const WEBHOOK_TYPES = [
   'confirm-promotion',
   'post-rollout',
   'rollback',
+  'event',
 ] as const;
 
 const webhookSchema = z.strictObject({
@@ -300,9 +301,13 @@ export const configSchema = z
     migration: z
       .strictObject({ pilot: z.string().optional(), directReleasesToPass: z.number().int().min(1).default(3) })
       .optional(),
+    /** Who is told. Each notifier delivers only where the worker's environment has its URL (a secret). */
     alerts: z
       .strictObject({
         slack: z.strictObject({ enabled: z.boolean().default(true), channel: z.string().optional() }).prefault({}),
+        teams: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+        discord: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+        webhook: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
       })
       .prefault({}),
   })

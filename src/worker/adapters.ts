@@ -22,7 +22,7 @@ export async function createWorkerAdapters(env: WorkerEnv, log: (line: string) =
     return {
       target: 'kubernetes',
       deps: createKubernetesAdapters(env, log),
-      summary: `target kubernetes; Prometheus ${env.prometheusServers.map((server) => server.url).join(', ') || '(none: set PROMETHEUS_URL)'}; Slack ${env.SLACK_WEBHOOK_URL ? 'webhook set' : 'log only (SLACK_WEBHOOK_URL unset)'}`,
+      summary: `target kubernetes; Prometheus ${env.prometheusServers.map((server) => server.url).join(', ') || '(none: set PROMETHEUS_URL)'}; ${notifiersSummary(env)}`,
       stop: async () => {},
     };
   }
@@ -30,7 +30,13 @@ export async function createWorkerAdapters(env: WorkerEnv, log: (line: string) =
   return {
     target: 'local',
     deps: local.deps,
-    summary: `target local; Traefik ${local.stack.webUrl}, Prometheus ${local.stack.prometheusUrl}; Slack ${local.slackReceiverUrl ? 'local receiver (SLACK_WEBHOOK_URL unset)' : 'webhook set'}`,
+    summary: `target local; Traefik ${local.stack.webUrl}, Prometheus ${local.stack.prometheusUrl}; ${local.slackReceiverUrl ? 'Slack: local receiver (SLACK_WEBHOOK_URL unset)' : notifiersSummary(env)}`,
     stop: () => local.stop(),
   };
+}
+
+/** `notify: Slack, Teams` or `notify: log only (…)`: which URLs are set, never the URLs. */
+export function notifiersSummary(env: Pick<WorkerEnv, 'SLACK_WEBHOOK_URL' | 'TEAMS_WEBHOOK_URL' | 'DISCORD_WEBHOOK_URL' | 'NOTIFY_WEBHOOK_URL'>): string {
+  const set = [env.SLACK_WEBHOOK_URL && 'Slack', env.TEAMS_WEBHOOK_URL && 'Teams', env.DISCORD_WEBHOOK_URL && 'Discord', env.NOTIFY_WEBHOOK_URL && 'JSON webhook'].filter(Boolean);
+  return set.length ? `notify: ${set.join(', ')}` : 'notify: log only (SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, DISCORD_WEBHOOK_URL, NOTIFY_WEBHOOK_URL unset)';
 }

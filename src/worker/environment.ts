@@ -27,6 +27,11 @@ export const workerEnvSchema = z.object({
     .optional(),
   PROMETHEUS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'expected the Slack incoming-webhook URL' }).optional(),
+  /** A Microsoft Teams Workflows webhook ("Post to a channel when a webhook request is received"). */
+  TEAMS_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'expected the Teams Workflows webhook URL (https://…logic.azure.com/… or …powerplatform.com/…)' }).optional(),
+  DISCORD_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'expected the Discord channel webhook URL (https://discord.com/api/webhooks/<id>/<token>)' }).optional(),
+  /** Any HTTP receiver: each message POSTed as JSON { source, severity, text, release }. */
+  NOTIFY_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL that accepts a JSON POST' }).optional(),
   HELM_BIN: z.string().min(1).default('helm'),
   KUBECONFIG: z.string().optional(),
   /** Temporal Cloud / API-key auth (read by @temporalio/envconfig); listed here so logs redact it. */
@@ -93,12 +98,14 @@ function webhookUrlSecrets(url: string): string[] {
   }
 }
 
-type SecretEnv = Pick<WorkerEnv, 'SLACK_WEBHOOK_URL' | 'PROMETHEUS_BEARER_TOKEN' | 'TEMPORAL_API_KEY'> & Partial<Pick<WorkerEnv, 'prometheusServers'>>;
+type SecretEnv = Pick<WorkerEnv, 'SLACK_WEBHOOK_URL' | 'PROMETHEUS_BEARER_TOKEN' | 'TEMPORAL_API_KEY'> &
+  Partial<Pick<WorkerEnv, 'prometheusServers' | 'TEAMS_WEBHOOK_URL' | 'DISCORD_WEBHOOK_URL' | 'NOTIFY_WEBHOOK_URL'>>;
 
-/** The secret values of the environment: the Slack webhook URL (and its path), the Prometheus tokens, the Temporal API key. */
+/** The secret values of the environment: the notifiers' webhook URLs (and their paths), the Prometheus tokens, the Temporal API key. */
 export function envSecrets(env: SecretEnv): string[] {
   const prometheusTokens = (env.prometheusServers ?? []).map((server) => server.token);
-  return [...(env.SLACK_WEBHOOK_URL ? webhookUrlSecrets(env.SLACK_WEBHOOK_URL) : []), env.PROMETHEUS_BEARER_TOKEN, ...prometheusTokens, env.TEMPORAL_API_KEY].filter((value): value is string => !!value);
+  const webhookUrls = [env.SLACK_WEBHOOK_URL, env.TEAMS_WEBHOOK_URL, env.DISCORD_WEBHOOK_URL, env.NOTIFY_WEBHOOK_URL].flatMap((url) => (url ? webhookUrlSecrets(url) : []));
+  return [...webhookUrls, env.PROMETHEUS_BEARER_TOKEN, ...prometheusTokens, env.TEMPORAL_API_KEY].filter((value): value is string => !!value);
 }
 
 /**

@@ -35,7 +35,7 @@ export async function admittedInput(input: ReleaseInput): Promise<ReleaseInput> 
  * refusals, before any activity reads the cluster, Prometheus or Slack with it. A bad one ends the
  * workflow with InvalidReleaseInput naming every field.
  */
-export async function admittedConfig(config: unknown, workflow: 'drill' | 'migration'): Promise<void> {
+export async function admittedConfig(config: unknown, workflow: 'drill' | 'migration' | 'revert'): Promise<void> {
   const { issues } = await checks.checkConfigInput({ config });
   if (!issues.length) return;
   const lines = issues.map((issue) => `  - ${issue.path}: ${issue.message}`);

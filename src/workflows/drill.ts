@@ -1,7 +1,8 @@
 import { ApplicationFailure, executeChild, log, ParentClosePolicy, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { admittedConfig, CHECK_CONFIG_PATCH } from './admission';
 import type { ReleaseActivities } from '../activities';
-import { durationMs, judgeRound, localTargetOf, metricChecks } from './domain';
+import { durationMs, enabledNotifiers, judgeRound, localTargetOf, metricChecks } from './domain';
+import { NOTIFIERS_PATCH } from './run';
 import { judgeDrill } from './domain/drill';
 import { SEARCH_ATTRIBUTES } from './messages';
 import { release } from './release';
@@ -37,11 +38,12 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
   const childId = releaseWorkflowId(config.service.namespace, config.service.name);
   const base = { service, strategy: config.strategy, drillVersion: drill.version, releaseWorkflowId: childId, maxRestoreMs, startedAt };
   const notify = async (text: string, severity: 'info' | 'success' | 'warning' | 'error') => {
-    if (!config.alerts.slack.enabled) return;
+    const to = enabledNotifiers(config.alerts);
+    if (!to.length || (!config.alerts.slack.enabled && !patched(NOTIFIERS_PATCH))) return;
     try {
-      await notifyActs.notify({ text, severity, ...(config.alerts.slack.channel ? { channel: config.alerts.slack.channel } : {}) });
+      await notifyActs.notify({ text, severity, ...(config.alerts.slack.channel ? { channel: config.alerts.slack.channel } : {}), to });
     } catch (error) {
-      log.warn(`drill Slack notification failed: ${(error as Error).message}`);
+      log.warn(`drill notification failed: ${(error as Error).message}`);
     }
   };
 

@@ -82,7 +82,7 @@ async function reportToMigration(input: ReleaseInput, result: ReleaseResult): Pr
 }
 
 /** The status of a release whose input the worker is still checking: read defensively, the input is not trusted yet. */
-function checkingStatus(started: ReleaseInput): ReleaseStatus {
+export function checkingStatus(started: ReleaseInput): ReleaseStatus {
   const config = (started as { config?: { service?: { name?: unknown; namespace?: unknown }; strategy?: unknown } } | undefined)?.config;
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
   const startedAt = new Date(workflowInfo().startTime.getTime()).toISOString();

@@ -16,6 +16,8 @@ import {
   nextPhase,
   postRolloutNote,
   releaseChecksum,
+  enabledNotifiers,
+  hooksOfType,
   type CheckQuery,
   type Phase,
   type RoundVerdict,
@@ -26,6 +28,7 @@ import { Steering } from './steering';
 import { GATE_ACTIVITY_PATCH, PROMOTION_ACTIVITY_PATCH, Webhooks } from './gates';
 import { Rounds, type RoundComparison } from './rounds';
 import { Traffic } from './traffic';
+import { EventHooks } from './event-hooks';
 import { releaseTimings, type ReleaseTimings } from './timings';
 import { failureMessage, type HookAnswer, type Interruption, type StepResult } from './steered';
 import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
@@ -51,6 +54,9 @@ export const LOCAL_WEIGHT_CHANGES_PATCH = 'local-weight-changes';
  * traffic change beyond its ten attempts, no helm rollback of a failed primary upgrade.
  */
 export const CHECKPOINTS_PATCH = 'steering-checkpoints';
+
+/** Releases recorded with Slack off told nobody; from here, Teams, Discord and the JSON webhook may still be on. */
+export const NOTIFIERS_PATCH = 'notifiers-beyond-slack';
 
 /** Releases started before the guard wait their analysis intervals on a timer, as recorded. */
 export const GUARD_PATCH = 'analysis-guard';
@@ -162,8 +168,11 @@ export class ReleaseRun {
   revisions: ReleaseRevisions | undefined;
   /** Prometheus gauges and counters of this release; no commands, silent while replaying. */
   private readonly metrics: ReleaseMetrics;
+  /** Flagger's `event` webhooks: every recorded event, sent in the background. */
+  private readonly eventHooks: EventHooks;
 
-  constructor(input: ReleaseInput, patches: RunPatches) {
+  /** `phase`: where the run starts; a revert starts RollingBack, so steering finds nothing to steer from its first message. */
+  constructor(input: ReleaseInput, patches: RunPatches, options: { phase?: Phase } = {}) {
     const { config, version } = input;
     this.config = config;
     this.version = version;
@@ -195,7 +204,7 @@ export class ReleaseRun {
       version,
       previousVersion: null,
       strategy: config.strategy,
-      phase: 'Initializing',
+      phase: options.phase ?? 'Initializing',
       canaryWeight: 0,
       iteration: 0,
       failedChecks: 0,
@@ -208,6 +217,11 @@ export class ReleaseRun {
       finishedAt: null,
     };
 
+    this.eventHooks = new EventHooks(
+      hooksOfType(config.webhooks.hooks, 'event', config.strategy),
+      { name: config.service.name, namespace: config.service.namespace, checksum: this.checksum, hookTimeoutMs: (hook) => this.timings.hookTimeoutMs(hook) },
+      (message) => this.record(message, { forward: false }),
+    );
     this.steering = new Steering({ phase: () => this.status.phase, canaryWeight: () => this.status.canaryWeight, strategy: config.strategy, record: (message) => this.record(message) });
     this.steering.listen();
     setHandler(statusQuery, () => this.status);
@@ -244,11 +258,12 @@ export class ReleaseRun {
   }
 
   /** Every phase and weight change is recorded, so the metrics follow the status from here. */
-  record(message: string): void {
+  record(message: string, { forward = true }: { forward?: boolean } = {}): void {
     const event: ReleaseEvent = { at: new Date().toISOString(), message };
     this.status.events = [...this.status.events, event].slice(-MAX_EVENTS);
     log.info(message, { service: this.config.service.name, phase: this.status.phase });
     this.metrics.observe(this.status);
+    if (forward) this.eventHooks.forward(event, this.status.phase);
   }
 
   setPhase(phase: Phase): void {
@@ -262,14 +277,16 @@ export class ReleaseRun {
   }
 
   async notify(text: string, severity: Severity): Promise<void> {
-    const slack = this.config.alerts.slack;
-    if (!slack.enabled) return;
+    const { alerts } = this.config;
+    const to = enabledNotifiers(alerts);
+    if (!to.length || (!alerts.slack.enabled && !patched(NOTIFIERS_PATCH))) return;
+    const { workflowId, namespace, service, version, phase } = this.status;
     try {
-      await this.acts.notify.notify({ text, severity, ...(slack.channel ? { channel: slack.channel } : {}) });
+      await this.acts.notify.notify({ text, severity, ...(alerts.slack.channel ? { channel: alerts.slack.channel } : {}), to, subject: { workflowId, namespace, service, version, phase } });
     } catch (error) {
-      // Slack is for people; it never changes a release's outcome.
+      // Notifications are for people; they never change a release's outcome.
       this.status.notificationFailures += 1;
-      this.record(`Slack notification failed (the release goes on): ${failureMessage(error)}`);
+      this.record(`Notification failed (the release goes on): ${failureMessage(error)}`);
     }
   }
 
@@ -295,7 +312,9 @@ export class ReleaseRun {
     if (hooks.length) {
       for (const { hook, outcome: answer } of await this.hooks.callHooks(hooks)) this.record(postRolloutNote(hook, answer));
     }
-    return this.finish(outcome, reason);
+    const result = this.finish(outcome, reason);
+    await this.eventHooks.drain();
+    return result;
   }
 
   /** An orchestration error that leaves something for a person: Slack alert, outcome `failed` (exit code 4). */

@@ -33,13 +33,16 @@ export interface ReleaseStatus {
   events: ReleaseEvent[];
   /** Gate or wait the release is blocked on, if any (e.g. `resume (paused by a person)`, `confirm-promotion webhook approve (HTTP 403)`). */
   waitingFor: string | null;
-  /** Slack deliveries that failed; they never change the outcome. */
+  /** Notifications that failed; they never change the outcome. */
   notificationFailures: number;
+  /** `revert`: a one-command rollback of the primary (`docutag-release rollback`), not a release. */
+  operation?: 'revert';
   startedAt: string;
   finishedAt: string | null;
 }
 
-export const OUTCOMES = { promoted: 'promoted', rolledBack: 'rolledBack', failed: 'failed' } as const;
+/** `reverted`: a one-command rollback (`docutag-release rollback`) put the requested revision back. */
+export const OUTCOMES = { promoted: 'promoted', rolledBack: 'rolledBack', failed: 'failed', reverted: 'reverted' } as const;
 export type Outcome = (typeof OUTCOMES)[keyof typeof OUTCOMES];
 
 /** Helm revisions of a direct release's primary: the one recorded before the upgrade, the new one, and the one rolled back to. */
@@ -75,11 +78,19 @@ export const INVALID_INPUT_FAILURE = 'InvalidReleaseInput';
 export const EXIT_CODES = { succeeded: 0, other: 1, badInput: 2, rolledBack: 3, failed: 4 } as const;
 
 export function exitCodeFor(outcome: Outcome): number {
-  return outcome === 'promoted' ? EXIT_CODES.succeeded : outcome === 'rolledBack' ? EXIT_CODES.rolledBack : EXIT_CODES.failed;
+  return outcome === 'promoted' || outcome === 'reverted' ? EXIT_CODES.succeeded : outcome === 'rolledBack' ? EXIT_CODES.rolledBack : EXIT_CODES.failed;
 }
 
 export function releaseWorkflowId(namespace: string, service: string): string {
   return `release-${namespace}-${service}`;
+}
+
+/** Input of `revert` (`docutag-release rollback`): the service's config, and the revision to go back to (default: the previous one that served). */
+export interface RevertInput {
+  config: ReleaseConfig;
+  toRevision?: number;
+  requestedBy?: string;
+  reason?: string;
 }
 
 /** Input of `rollbackDrill`: the pilot service's config (with its `drill` block). No secrets. */
@@ -111,6 +122,6 @@ export interface DrillResult {
 export interface ReleaseReport {
   runId: string;
   strategy: Strategy;
-  outcome: 'promoted' | 'rolledBack' | 'failed';
+  outcome: Outcome;
   startedAt: string;
 }

@@ -22,7 +22,7 @@ describe('defaults (DESIGN.md: DocuTag production values)', () => {
       analysis: { interval: '1m', threshold: 5, stepWeight: 10, maxWeight: 100, iterations: 10, postSwitchIterations: 2, guard: { enabled: true, interval: '10s', consecutive: 2 } },
       metrics: { requestSuccessRate: { enabled: true, threshold: 99 }, requestDuration: { enabled: true, threshold: 500 }, custom: [] },
       webhooks: { helmTests: { enabled: true, timeout: '3m' }, hooks: [] },
-      alerts: { slack: { enabled: true } },
+      alerts: { slack: { enabled: true }, teams: { enabled: true }, discord: { enabled: true }, webhook: { enabled: true } },
     };
     expect(config).toEqual(expected);
     expect(config).not.toHaveProperty('analysis.stepWeights');

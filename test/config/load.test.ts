@@ -39,7 +39,7 @@ describe('loadConfigFile', () => {
     expect(config.drill).toEqual({ version: '1.0.0-drill', set: { 'faultInjection.errorRate': '50' }, maxRestore: '5s' });
     expect(config.migration).toEqual({ pilot: 'pilot.yaml', directReleasesToPass: 3 });
     expect(config.metricsServer).toBe('http://prometheus.monitoring:9090');
-    expect(config.alerts).toEqual({ slack: { enabled: true, channel: '#production-deploys' } });
+    expect(config.alerts).toEqual({ slack: { enabled: true, channel: '#production-deploys' }, teams: { enabled: true }, discord: { enabled: false }, webhook: { enabled: true } });
   });
 
   test('names the file and says to pass --config when it does not exist', () => {

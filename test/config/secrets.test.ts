@@ -31,11 +31,16 @@ describe('a literal Slack webhook URL is refused wherever it appears', () => {
   });
 
   test.each([
-    ['a Discord webhook', 'https://discord.com/api/webhooks/123/abc'],
-    ['an Outlook webhook', 'https://outlook.office.com/webhook/abc'],
-    ['a Slack webhook in upper case', SLACK_URL.toUpperCase()],
-  ])('also refuses %s', (_name, url) => {
-    expect(findLiteralSecrets({ hooks: [url] })).toEqual([{ path: 'hooks[0]', message: expect.stringContaining('SLACK_WEBHOOK_URL') }]);
+    ['a Discord webhook', 'https://discord.com/api/webhooks/123/abc', 'DISCORD_WEBHOOK_URL'],
+    ['an Outlook (Teams connector) webhook', 'https://outlook.office.com/webhook/abc', 'TEAMS_WEBHOOK_URL'],
+    ['a Teams Workflows webhook', 'https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=s3cr3t', 'TEAMS_WEBHOOK_URL'],
+    ['a Slack webhook in upper case', SLACK_URL.toUpperCase(), 'SLACK_WEBHOOK_URL'],
+  ])('also refuses %s, naming the worker variable it belongs in', (_name, url, variable) => {
+    expect(findLiteralSecrets({ hooks: [url] })).toEqual([{ path: 'hooks[0]', message: expect.stringContaining(`set ${variable} in the worker environment`) }]);
+  });
+
+  test('a Logic Apps URL without a signature is no secret (an internal trigger behind its own auth)', () => {
+    expect(findLiteralSecrets({ hooks: ['https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual'] })).toEqual([]);
   });
 });
 

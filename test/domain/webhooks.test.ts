@@ -60,8 +60,8 @@ describe('which strategy runs which hook type', () => {
 
   test.each([
     ['canary', Object.values(HOOK_TYPES)],
-    ['blueGreen', ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback']],
-    ['direct', ['confirm-rollout', 'pre-rollout', 'rollout', 'post-rollout']],
+    ['blueGreen', ['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback', 'event']],
+    ['direct', ['confirm-rollout', 'pre-rollout', 'rollout', 'post-rollout', 'event']],
   ] as Array<['canary' | 'blueGreen' | 'direct', string[]]>)('%s runs %j', (strategy, types) => {
     const run = Object.values(HOOK_TYPES).filter((type) => hooksOfType(all, type, strategy).length > 0);
     expect(run.sort()).toEqual([...types].sort());

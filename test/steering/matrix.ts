@@ -144,7 +144,7 @@ export class SteeringMatrix {
       service: { name, namespace: NAMESPACE },
       helm: { chart: './chart', timeout: '30s' },
       webhooks: { helmTests: { enabled: true, timeout: '10s' } },
-      alerts: { slack: { enabled: false } },
+      alerts: { slack: { enabled: false }, teams: { enabled: false }, discord: { enabled: false }, webhook: { enabled: false } },
     };
     const input: Record<MatrixStrategy, unknown> = {
       canary: { ...common, strategy: 'canary', analysis: { interval: '300ms', stepWeight: 25, threshold: 2 } },

@@ -82,9 +82,14 @@ finish(() => {
     case 'status':
       if (!current) return fail(`release: not found`);
       return out({ name: release, namespace, version: current.revision, info: { status: current.status } });
-    case 'get':
+    case 'get': {
       if (!current) return fail(`release: not found`);
-      return out(current.values);
+      // `--revision N`: that revision's values, as helm keeps them per revision.
+      const at = argv.indexOf('--revision');
+      if (at < 0) return out(current.values);
+      const entry = current.history.find((h) => h.revision === Number(argv[at + 1]));
+      return entry ? out(entry.values ?? current.values) : fail(`release: revision ${argv[at + 1]} not found`);
+    }
     case 'history':
       if (!current) return fail(`release: not found`);
       return out(current.history.map((h) => ({ revision: h.revision, status: h.status, app_version: h.version, description: h.description })));

@@ -67,10 +67,14 @@ export class ReleaseHarness {
   private closeWorker: (() => Promise<void>) | undefined;
   private readonly children: ChildProcess[] = [];
 
-  constructor(readonly address: string = testAddress()) {}
+  constructor(
+    readonly address: string = testAddress(),
+    /** More worker environment (e.g. the Teams and Discord webhook URLs). */
+    private readonly extraEnv: NodeJS.ProcessEnv = {},
+  ) {}
 
-  static async start(options: { inProcessWorker?: boolean; address?: string } = {}): Promise<ReleaseHarness> {
-    const harness = new ReleaseHarness(options.address);
+  static async start(options: { inProcessWorker?: boolean; address?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ReleaseHarness> {
+    const harness = new ReleaseHarness(options.address, options.env);
     await Promise.all([harness.kube.start(), harness.prometheus.start(), harness.slack.start()]);
     process.env.FAKE_HELM_DIR = harness.helmDir;
     harness.connection = await Connection.connect({ address: harness.address });
@@ -92,6 +96,7 @@ export class ReleaseHarness {
       PROMETHEUS_BEARER_TOKEN: 'prom-test-token-91c2',
       PROMETHEUS_TIMEOUT_MS: '1000',
       SLACK_WEBHOOK_URL: this.slack.url,
+      ...this.extraEnv,
     };
   }
 

@@ -72,7 +72,7 @@ describe('the worker process', () => {
       // What a person reads in the worker's logs: its start line, the workflow's story, the failed Slack calls, core's debug lines.
       expect(result.out).toContain('worker on task queue docutag-release');
       expect(result.err).toContain('Rolling back: failed checks reached the threshold');
-      expect(result.err).toContain('Slack notification failed');
+      expect(result.err).toContain('Notification failed (the release goes on): Slack webhook delivery failed');
       expect(result.err).toMatch(/\[DEBUG\] .*sdkComponent: 'core'/);
       // The quoted secrets arrived and were redacted, in the logs as in the history.
       expect(result.err).toContain('[redacted]');

@@ -91,7 +91,7 @@ describe('canary rollback', () => {
       expect(harness.canaryWeights(config)).toEqual(weights);
       // The start and the end were both announced, and both failed.
       expect(outcome.status.notificationFailures).toBeGreaterThanOrEqual(2);
-      expect(outcome.status.events.filter((event) => event.message.includes('Slack notification failed (the release goes on): Slack webhook delivery failed after 3 attempts: HTTP 500'))).toHaveLength(outcome.status.notificationFailures);
+      expect(outcome.status.events.filter((event) => event.message.includes('Notification failed (the release goes on): Slack webhook delivery failed after 3 attempts: HTTP 500'))).toHaveLength(outcome.status.notificationFailures);
       expect(harness.slack.delivered().filter((text) => text.includes(config.service.name))).toEqual([]);
     } finally {
       harness.slack.alwaysStatus = undefined;

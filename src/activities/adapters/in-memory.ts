@@ -1,11 +1,11 @@
 import { normaliseOutcome, type MetricOutcome } from '../../workflows/domain/analysis';
 import { routeProblem, sameRoute } from '../../workflows/domain/weights';
-import type { Deployer, HelmTarget, MetricsProvider, Notifier, ReadinessChecker, ReleaseHistoryEntry, ReleaseRevision, Severity, TestRun, TrafficRouter, TrafficSplit, TrafficWeights, WebhookCaller, WebhookOutcome, WebhookPayload, WebhookTarget } from '../ports';
+import type { Deployer, HelmTarget, MetricsProvider, Notifier, NotifyRequest, ReadinessChecker, ReleaseHistoryEntry, ReleaseRevision, TestRun, TrafficRouter, TrafficSplit, TrafficWeights, WebhookCaller, WebhookOutcome, WebhookPayload, WebhookTarget } from '../ports';
 
-/** Notifier for dry runs and for workers with no SLACK_WEBHOOK_URL: writes to the log. */
+/** Notifier for dry runs and for workers with no notifier URL: writes to the log. */
 export class LogNotifier implements Notifier {
   constructor(private readonly log: (line: string) => void = (line) => console.log(line)) {}
-  async post({ text, severity, channel }: { text: string; severity: Severity; channel?: string }): Promise<void> {
+  async post({ text, severity, channel }: NotifyRequest): Promise<void> {
     this.log(`[notify ${severity}${channel ? ` ${channel}` : ''}] ${text}`);
   }
 }

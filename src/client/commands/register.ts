@@ -5,6 +5,7 @@ import { drillControlCommand, drillListCommand, drillRunCommand, drillScheduleCo
 import { migrateApproveCommand, migrateStartCommand, migrateStatusCommand } from './migrate';
 import { listCommand, statusCommand, watchCommand } from './observe';
 import { startCommand } from './start';
+import { rollbackCommand } from './rollback';
 import { steerCommand, type SteeringSignal } from './steer';
 import { validateCommand } from './validate';
 import { CliError } from '../errors';
@@ -45,6 +46,18 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .option('--wait', 'follow the release to its end; exit 0 promoted, 3 rolled back, 4 failed')
     .option('--json', 'machine-readable output')
     .action(run((options) => startCommand(options, io, env)));
+
+  program
+    .command('rollback <service>')
+    .description('put the primary of <namespace>/<service> back to its previous revision that served (or --to-revision N), without analysis; never beside a running release')
+    .option('--to-revision <n>', 'the helm revision to go back to (default: the newest one before the serving one that served)')
+    .option('--config <file>', "release config (YAML); default: the one the service's last release ran with")
+    .option('--values <file>', 'with --config: a Helm values file whose flagger: block provides settings')
+    .option('--reason <text>', 'why, for the record and Slack')
+    .option('--by <who>', 'who rolls back, for the record (default: user@host)')
+    .option('--no-wait', 'start it and return; follow it with watch')
+    .option('--json', 'machine-readable output')
+    .action(run((service, options) => rollbackCommand(service, options, io, env)));
 
   program
     .command('status <id>')

@@ -3,8 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { ActivityDeps } from '../../activities';
 import { createProcessRunner } from '../../activities/adapters/command-runner';
 import { HttpWebhookCaller } from '../../activities/adapters/http-webhook-caller';
-import { LogNotifier } from '../../activities/adapters/in-memory';
-import { SlackNotifier } from '../../activities/adapters/slack-notifier';
+import { createNotifiers, type NotifierEnv } from '../../activities/adapters/notifier-set';
 import { heartbeat } from '../../activities/heartbeat';
 import { HelmDeployer } from './helm-deployer';
 import { KubeContexts, readinessByContext, routerByContext } from './kube-contexts';
@@ -13,10 +12,9 @@ import { KubernetesReadiness } from './readiness';
 import { TraefikTrafficRouter } from './traefik-router';
 
 /** What the Kubernetes target reads of the worker's environment (readWorkerEnv validates it). */
-export interface KubernetesTargetEnv extends PrometheusEnv {
+export interface KubernetesTargetEnv extends PrometheusEnv, NotifierEnv {
   KUBECONFIG?: string | undefined;
   HELM_BIN: string;
-  SLACK_WEBHOOK_URL?: string | undefined;
 }
 
 /** Builds the Kubernetes target's adapters from the worker environment (KUBECONFIG or in-cluster). */
@@ -34,6 +32,6 @@ export function createKubernetesAdapters(env: KubernetesTargetEnv, log: (line: s
     metricsFor: createMetricsServers(env),
     // Per-hook timeouts come with each call; no default headers, so no worker secret reaches a hook.
     webhooks: new HttpWebhookCaller(axios.create()),
-    notifier: env.SLACK_WEBHOOK_URL ? new SlackNotifier({ http: axios.create({ timeout: 10_000 }), webhookUrl: env.SLACK_WEBHOOK_URL }) : new LogNotifier(log),
+    notifier: createNotifiers(env, log),
   };
 }

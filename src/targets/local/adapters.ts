@@ -7,7 +7,7 @@ import path from 'node:path';
 import axios from 'axios';
 import type { ActivityDeps } from '../../activities';
 import { HttpWebhookCaller } from '../../activities/adapters/http-webhook-caller';
-import { SlackNotifier } from '../../activities/adapters/slack-notifier';
+import { createNotifiers, type NotifierEnv } from '../../activities/adapters/notifier-set';
 import { heartbeat } from '../../activities/heartbeat';
 import type { TrafficSplit } from '../../activities/ports';
 import type { LocalProcessDeployer } from './process-deployer';
@@ -24,7 +24,7 @@ export interface LocalAdaptersOptions {
   /** Working directory of the releases' commands (`local.command` paths are relative to it); default this process's. */
   cwd?: string;
   /** SLACK_WEBHOOK_URL: set, messages go to Slack; unset, to the local Slack receiver. */
-  env?: { SLACK_WEBHOOK_URL?: string | undefined };
+  env?: NotifierEnv;
   traefikBin?: string;
   prometheusBin?: string;
   /** ms between moving a release's endpoint and stopping its old process (default 1000). */
@@ -66,7 +66,8 @@ export interface LocalAdapters {
  *   target's `local.split`), since a direct release never sets weights, and a direct route to each
  *   of its two tracks (`/_track/<namespace>/<release>/`, for load testers);
  * - metrics: the stack's Prometheus (a config's `metricsServer` does not apply on target local);
- * - notifier: Slack's incoming webhook, or a local receiver printing each message;
+ * - notifier: Slack's incoming webhook (or a local receiver printing each message), plus Teams,
+ *   Discord and the JSON webhook when the environment sets their URLs;
  * - webhooks: plain HTTP, as on Kubernetes.
  */
 export async function createLocalAdapters(options: LocalAdaptersOptions = {}): Promise<LocalAdapters> {
@@ -83,10 +84,10 @@ export async function createLocalAdapters(options: LocalAdaptersOptions = {}): P
     const deployer = stack.createDeployer({ cwd, log, onTick: () => heartbeat(), ...(options.drainMs !== undefined ? { drainMs: options.drainMs } : {}) });
     const router = stack.createRouter();
     const routes = new RouteKeeper(router, stack);
-    let webhookUrl = options.env?.SLACK_WEBHOOK_URL;
-    if (!webhookUrl) {
+    let slackWebhookUrl = options.env?.SLACK_WEBHOOK_URL;
+    if (!slackWebhookUrl) {
       receiver = await LocalSlackReceiver.start(options.slackLog ?? log);
-      webhookUrl = receiver.url;
+      slackWebhookUrl = receiver.url;
     }
     const metrics = stack.createMetricsProvider();
     const deps: ActivityDeps = {
@@ -95,7 +96,7 @@ export async function createLocalAdapters(options: LocalAdaptersOptions = {}): P
       router: new ReportingRouter(router, options.onWeightsApplied),
       metricsFor: () => metrics,
       webhooks: new HttpWebhookCaller(axios.create()),
-      notifier: new SlackNotifier({ http: axios.create({ timeout: 10_000 }), webhookUrl }),
+      notifier: createNotifiers({ ...options.env, SLACK_WEBHOOK_URL: slackWebhookUrl }, log),
     };
     const slackReceiverUrl = receiver?.url;
     log(`local stack: Traefik ${stack.webUrl} (API ${stack.apiUrl}), Prometheus ${stack.prometheusUrl}, Slack ${slackReceiverUrl ? `local receiver ${slackReceiverUrl}` : 'webhook set'}; data in ${stack.dataDir}`);

@@ -12,3 +12,5 @@ export * from './guard';
 export * from './what-if';
 export * from './mann-whitney';
 export * from './match';
+export * from './notifications';
+export * from './revert';

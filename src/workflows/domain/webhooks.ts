@@ -14,6 +14,8 @@ export const HOOK_TYPES = {
   confirmPromotion: 'confirm-promotion',
   postRollout: 'post-rollout',
   rollback: 'rollback',
+  /** Every event of the release, POSTed as it happens; answers and failures never change the release. */
+  event: 'event',
 } as const;
 export type HookType = (typeof HOOK_TYPES)[keyof typeof HOOK_TYPES];
 
@@ -65,10 +67,10 @@ export function describeAnswer(outcome: WebhookOutcome): string {
 /** Which hook types a strategy runs. Flagger has no weight steps in blue-green, and direct has neither steps nor analysis rounds. */
 const APPLICABLE: Record<Strategy, ReadonlySet<HookType>> = {
   canary: new Set<HookType>(Object.values(HOOK_TYPES)),
-  blueGreen: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback']),
+  blueGreen: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback', 'event']),
   // An A/B test has rounds but no weight steps, like a blue-green (Flagger alike).
-  abTesting: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback']),
-  direct: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'post-rollout']),
+  abTesting: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'confirm-promotion', 'post-rollout', 'rollback', 'event']),
+  direct: new Set<HookType>(['confirm-rollout', 'pre-rollout', 'rollout', 'post-rollout', 'event']),
 };
 
 /** The hooks of one type that a strategy runs, in config order. */
