@@ -1,10 +1,12 @@
 import { Context } from '@temporalio/activity';
 import type { CheckQuery } from '../workflows/domain/queries';
+import { lostRollback } from '../workflows/domain/revert';
 import { compareSampled, withComparisons, type ComparedQuery, type ComparisonSettings, type SampledAnswer, type SamplesOutcome } from '../workflows/domain/mann-whitney';
 import { judgeGuardPoll, type GuardCheck, type GuardStreaks } from '../workflows/domain/guard';
 import { analysisErrorCheck, judgeRound, normaliseOutcome, type CheckResult, type MetricOutcome, type MetricReading, type RoundVerdict } from '../workflows/domain/analysis';
 import axios from 'axios';
 import type { ConfigIssue } from '../config/errors';
+import type { Freeze } from '../workflows/domain/windows';
 import { checkConfigInput, checkReleaseInput, type ReleaseInputCheck, type WorkerRefusals } from '../config/release-input';
 import { gateActivityPollMs, gateVerdict, rollbackHookVerdict, webhookCheck, type GateType, type WebhookOutcome, type WebhookPayload } from '../workflows/domain/webhooks';
 import { HttpWebhookCaller } from './adapters/http-webhook-caller';
@@ -43,6 +45,8 @@ export interface ActivityDeps {
   webhooks?: WebhookCaller;
   /** Why the worker cannot act in a kube context a config names (null: it can); absent on targets without one. */
   kubeContextRefusal?(context: string): string | null;
+  /** Worker-wide freezes (DOCUTAG_FREEZES): every release this worker runs waits them out. */
+  freezes?: Freeze[];
 }
 
 /** What the guard saw in one analysis interval: the breach that ends the release (its reason), or none. */
@@ -52,6 +56,15 @@ export interface GuardWatchResult {
   /** When the run of breached polls began (epoch ms): the detection time starts there. */
   firstBreachMs?: number;
 }
+
+/** The rollback's heartbeat: the newest revision before its first attempt, so a retry can tell whether that attempt landed. */
+interface RollbackProgress {
+  release: string;
+  newestBefore: number;
+}
+
+/** How often a retry looks at a lost attempt's pending rollback. */
+const ROLLBACK_POLL_MS = 2_000;
 
 /** The install's heartbeat: whether this attempt was refused by another operation's lock (the next one must not unlock it). */
 interface InstallProgress {
@@ -92,6 +105,17 @@ type HookCall = { hook: WebhookTarget; payload: WebhookPayload };
 export function createActivities(deps: ActivityDeps) {
   const webhooks = deps.webhooks ?? new HttpWebhookCaller(axios.create());
   /** One webhook call; a refused connection or a timeout is an answer too (no status), never a throw. */
+  /** The lost attempt's rollback once it landed (waiting while it is pending, up to helm's timeout), or null when it never happened or failed. */
+  const lostRollbackLanded = async (args: { target: HelmTarget; release: string; revision: number }, newestBefore: number): Promise<ReleaseRevision | null> => {
+    const deadline = Date.now() + args.target.timeoutMs + 30_000;
+    for (;;) {
+      const found = lostRollback(await deps.deployer.history({ ...args, max: 10 }), newestBefore, args.revision);
+      if (found.kind === 'landed') return deps.deployer.describe({ target: args.target, release: args.release });
+      if (found.kind === 'none' || Date.now() > deadline) return null;
+      heartbeat(`waiting for the lost attempt's helm rollback ${args.release} ${args.revision} to finish`);
+      await new Promise((resolve) => setTimeout(resolve, ROLLBACK_POLL_MS));
+    }
+  };
   const callHook = async (args: HookCall): Promise<WebhookOutcome> => {
     try {
       return await webhooks.call(args);
@@ -192,8 +216,24 @@ export function createActivities(deps: ActivityDeps) {
       return deps.deployer.test(args);
     },
 
+    /**
+     * `helm rollback <release> <revision> --wait`, exactly once across attempts: the first records the
+     * newest revision before it (heartbeat details); a retry after a lost attempt returns that
+     * attempt's rollback if it landed, waits for it if its helm is still finishing, and rolls back
+     * only when it never happened.
+     */
     async rollbackRelease(args: { target: HelmTarget; release: string; revision: number }): Promise<ReleaseRevision> {
-      return asFailure(FAILURE_TYPES.deploy, () => deps.deployer.rollback(args));
+      return asFailure(FAILURE_TYPES.deploy, async () => {
+        const { attempt, heartbeatDetails } = Context.current().info;
+        const recorded = (heartbeatDetails as RollbackProgress | undefined)?.newestBefore;
+        if (attempt > 1 && typeof recorded === 'number') {
+          const landed = await lostRollbackLanded(args, recorded);
+          if (landed) return landed;
+        }
+        const newestBefore = recorded ?? (await deps.deployer.history({ ...args, max: 1 })).at(-1)?.revision ?? 0;
+        heartbeat({ release: args.release, newestBefore } satisfies RollbackProgress);
+        return deps.deployer.rollback(args);
+      });
     },
 
     async uninstallRelease(args: { target: HelmTarget; release: string }): Promise<void> {
@@ -378,6 +418,11 @@ export function createActivities(deps: ActivityDeps) {
         }
       }
       return { failed };
+    },
+
+    /** The worker's own freezes (DOCUTAG_FREEZES), read by the workflow at its start and before each forward step. */
+    async workerFreezes(): Promise<Freeze[]> {
+      return deps.freezes ?? [];
     },
 
     async notify(args: NotifyRequest): Promise<void> {

@@ -51,7 +51,9 @@ export function renderStatus(status: ReleaseStatus, options: { events?: number }
   const lines = [
     line(`${status.workflowId}  ${status.namespace}/${status.service}  ${status.previousVersion ?? '(none)'} → ${status.version}  ${status.strategy}`),
     `phase ${status.phase}${status.waitingFor ? ` (waiting for ${line(status.waitingFor)})` : ''}`,
-    status.strategy === 'direct'
+    status.operation === 'revert'
+      ? `rollback (helm rollback --wait, no analysis)`
+      : status.strategy === 'direct'
       ? `direct (helm upgrade → test → rollback on failure)`
       : status.strategy === 'abTesting'
         ? // No weight to draw: the canary gets the requests that match, and no others.

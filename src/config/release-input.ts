@@ -8,6 +8,8 @@ export interface ReleaseInput {
   version: string;
   /** Who started it (CLI user), for the record. */
   requestedBy?: string;
+  /** `start --override-window --reason`: the deployment windows and freezes do not apply; recorded with who and why. */
+  windowOverride?: { by: string; reason: string };
 }
 
 /** What the worker found in a release workflow's input: every bad field, or the input as the schema resolves it. */
@@ -28,17 +30,23 @@ export interface WorkerRefusals {
  */
 export function checkReleaseInput(input: unknown, refusals: WorkerRefusals): ReleaseInputCheck {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { issues: [{ path: '(input)', message: 'expected { config, version, requestedBy? }: start releases with `docutag-release start`' }] };
+    return { issues: [{ path: '(input)', message: 'expected { config, version, requestedBy?, windowOverride? }: start releases with `docutag-release start`' }] };
   }
-  const { config: raw, version, requestedBy } = input as Record<string, unknown>;
+  const { config: raw, version, requestedBy, windowOverride } = input as Record<string, unknown>;
   const issues: ConfigIssue[] = [];
   if (typeof version !== 'string' || !RELEASE_VERSION_PATTERN.test(version)) issues.push({ path: 'version', message: `${JSON.stringify(version) ?? 'undefined'} is not a version: ${RELEASE_VERSION_HINT}` });
   if (requestedBy !== undefined && typeof requestedBy !== 'string') issues.push({ path: 'requestedBy', message: 'expected a user name (string) or nothing' });
+  const override = windowOverride as { by?: unknown; reason?: unknown } | undefined;
+  const overrideOk = override === undefined || (typeof override === 'object' && override !== null && typeof override.by === 'string' && typeof override.reason === 'string' && override.reason.trim() !== '');
+  if (!overrideOk) issues.push({ path: 'windowOverride', message: 'expected { by, reason } with a reason: start --override-window --reason "why"' });
   const checked = checkConfigInput(raw, refusals);
   issues.push(...checked.issues);
   const config = checked.config;
   if (issues.length || !config) return { issues };
-  return { issues: [], input: { config, version: version as string, ...(typeof requestedBy === 'string' ? { requestedBy } : {}) } };
+  return {
+    issues: [],
+    input: { config, version: version as string, ...(typeof requestedBy === 'string' ? { requestedBy } : {}), ...(override ? { windowOverride: { by: override.by as string, reason: override.reason as string } } : {}) },
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
 import { MANN_WHITNEY_DEFAULTS } from '../workflows/domain/mann-whitney';
 import { headerMatchProblem } from '../workflows/domain/match';
+import { knownTimeZone, parseDays, parseTimeOfDay } from '../workflows/domain/windows';
 import { valuePathProblem } from './value-paths';
 
 /**
@@ -57,6 +58,29 @@ export const WEBHOOK_TYPES = [
   'rollback',
   'event',
 ] as const;
+
+const timeOfDay = z.string().refine((text) => parseTimeOfDay(text) !== null, { message: 'expected a wall-clock time HH:MM (or HH:MM:SS), e.g. "09:00"' });
+
+export const deploymentWindowSchema = z
+  .strictObject({
+    days: z.string().superRefine((text, ctx) => {
+      const days = parseDays(text);
+      if ('problem' in days) ctx.addIssue({ code: 'custom', message: days.problem });
+    }),
+    from: timeOfDay,
+    to: timeOfDay,
+    timezone: z
+      .string()
+      .refine(knownTimeZone, { message: 'expected an IANA time zone, e.g. Europe/Berlin or UTC' })
+      .optional(),
+  })
+  .refine((window) => parseTimeOfDay(window.from) !== parseTimeOfDay(window.to), { message: 'from and to are the same time: the window would be empty', path: ['to'] });
+
+const instant = z.string().refine((text) => /^\d{4}-\d{2}-\d{2}T/.test(text) && Number.isFinite(Date.parse(text)), { message: 'expected an ISO date and time with its offset, e.g. 2026-12-24T00:00:00+01:00' });
+
+export const freezeSchema = z
+  .strictObject({ from: instant, to: instant, reason: z.string().min(1, { message: 'say why, e.g. "year-end change freeze"' }) })
+  .refine((freeze) => !(Date.parse(freeze.to) > 0) || Date.parse(freeze.to) > Date.parse(freeze.from), { message: 'to must be after from', path: ['to'] });
 
 const webhookSchema = z.strictObject({
   name: z.string().min(1),
@@ -291,6 +315,22 @@ export const configSchema = z
      * `start --strategy` and a migration may pick either, so it is not refused there).
      */
     canary: z.strictObject({ set: setValues.default({}) }).optional(),
+    /** When releases may move forward: outside every window (or inside a freeze) a release waits, a canary holds its weight. */
+    windows: z.array(deploymentWindowSchema).optional(),
+    freezes: z.array(freezeSchema).optional(),
+    /**
+     * After promotion, the primary is analysed for `duration` more (its own success rate and latency):
+     * `threshold` failed rounds revert it to the revision recorded before the release.
+     */
+    bake: z
+      .strictObject({
+        duration,
+        /** Default: analysis.interval. */
+        interval: duration.optional(),
+        /** Failed rounds that revert; default: analysis.threshold. */
+        threshold: z.number().int().min(1, { message: 'expected how many failed bake rounds revert, at least 1' }).optional(),
+      })
+      .optional(),
     drill: z
       .strictObject({
         version: z.string().regex(RELEASE_VERSION_PATTERN, { message: `expected a version: ${RELEASE_VERSION_HINT}` }),

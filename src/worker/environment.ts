@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { freezeSchema } from '../config/schema';
+import type { Freeze } from '../workflows/domain/windows';
 import { DURATION_PATTERN, durationMs } from '../workflows/domain/duration';
 import { allowedPrometheusServers, parsePrometheusServers, PROMETHEUS_SERVERS_ENV, type PrometheusServer } from '../config/metrics-servers';
 
@@ -52,11 +54,30 @@ export const workerEnvSchema = z.object({
    * file): the worker starts in about a second instead of bundling the workflow code at every start.
    */
   DOCUTAG_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+  /**
+   * Worker-wide freezes, as JSON: `[{"from":"2026-12-24T00:00:00+01:00","to":"2026-12-27T00:00:00+01:00","reason":"holidays"}]`.
+   * Every release on this worker waits them out, whatever its config says.
+   */
+  DOCUTAG_FREEZES: z
+    .string()
+    .superRefine((text, ctx) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return ctx.addIssue({ code: 'custom', message: 'expected JSON: [{"from":"2026-12-24T00:00:00+01:00","to":"2026-12-27T00:00:00+01:00","reason":"holidays"}]' });
+      }
+      const result = z.array(freezeSchema).safeParse(parsed);
+      if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: `[${issue.path.join('.')}]: ${issue.message}` });
+    })
+    .optional(),
   /** Lowest level the worker logs (its own lines, workflow and activity logs, Temporal's core). */
   DOCUTAG_LOG_LEVEL: z.preprocess((value) => (typeof value === 'string' ? value.toUpperCase() : value), z.enum(LOG_LEVELS, { message: `expected one of ${LOG_LEVELS.join(', ')}` })).default('INFO'),
 });
 
 export type WorkerEnv = z.infer<typeof workerEnvSchema> & {
+  /** DOCUTAG_FREEZES, parsed. */
+  freezes: Freeze[];
   /** PROMETHEUS_URL (with PROMETHEUS_BEARER_TOKEN) first, then DOCUTAG_PROMETHEUS_SERVERS: the only servers that get a token. */
   prometheusServers: PrometheusServer[];
 };
@@ -78,7 +99,8 @@ export function readWorkerEnv(rawEnv: NodeJS.ProcessEnv = process.env): WorkerEn
     }
   }
   if (!result.success || lines.length) throw new Error(`the worker environment is not valid:\n${lines.join('\n')}`);
-  return { ...result.data, prometheusServers };
+  const freezes: Freeze[] = result.data.DOCUTAG_FREEZES ? z.array(freezeSchema).parse(JSON.parse(result.data.DOCUTAG_FREEZES)) : [];
+  return { ...result.data, prometheusServers, freezes };
 }
 
 /** Shortest value treated as a secret: shorter ones would blank out ordinary words. */

@@ -2,6 +2,7 @@ import { CancellationScope } from '@temporalio/workflow';
 import { directStory, outputTail, planDirect, webhookCheck } from './domain';
 import { failureMessage, type ReleaseRun } from './run';
 import type { ReleaseResult } from './types';
+import { concludePromotion } from './bake';
 
 /** Revisions of `helm history` read to find the rollback target (a few failed upgrades may sit on top of it). */
 const HISTORY_MAX = 20;
@@ -141,7 +142,10 @@ export async function runDirect(run: ReleaseRun): Promise<ReleaseResult> {
   run.setPhase('Promoting');
   run.record(`Revision ${revisions.to} of ${primary} passed${config.webhooks.helmTests.enabled ? ' its helm tests' : ''}: ${version} stays`);
   run.setPhase('Finalising');
-  run.setPhase('Succeeded');
-  await run.notify(`Released ${run.label} directly: revision ${revisions.to}${from ? ` (was revision ${from.revision}, version ${from.version ?? 'unknown'})` : ' (first install)'}.`, 'success');
-  return run.conclude('promoted', `${primary} upgraded to ${version} as revision ${revisions.to}${from ? ` (from revision ${from.revision})` : ' (first install)'}`);
+  return concludePromotion(
+    run,
+    `${primary} upgraded to ${version} as revision ${revisions.to}${from ? ` (from revision ${from.revision})` : ' (first install)'}`,
+    `Released ${run.label} directly: revision ${revisions.to}${from ? ` (was revision ${from.revision}, version ${from.version ?? 'unknown'})` : ' (first install)'}.`,
+    from,
+  );
 }

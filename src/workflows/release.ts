@@ -36,6 +36,7 @@ export async function release(started: ReleaseInput): Promise<ReleaseResult> {
 
 async function runStrategy(input: ReleaseInput, patches: RunPatches): Promise<ReleaseResult> {
   const run = new ReleaseRun(input, patches);
+  if ((await run.awaitDeploymentWindow(input.windowOverride)) === 'abort') return run.abandon(run.steering.abortReason);
   const skippedHooks = inapplicableHooksNote(input.config.webhooks.hooks, input.config.strategy);
   if (skippedHooks) run.record(skippedHooks);
   switch (input.config.strategy) {

@@ -18,6 +18,10 @@ import {
   releaseChecksum,
   enabledNotifiers,
   hooksOfType,
+  windowVerdict,
+  windowWaitingFor,
+  type Freeze,
+  type WindowVerdict,
   type CheckQuery,
   type Phase,
   type RoundVerdict,
@@ -29,6 +33,7 @@ import { GATE_ACTIVITY_PATCH, PROMOTION_ACTIVITY_PATCH, Webhooks } from './gates
 import { Rounds, type RoundComparison } from './rounds';
 import { Traffic } from './traffic';
 import { EventHooks } from './event-hooks';
+import { concludePromotion } from './bake';
 import { releaseTimings, type ReleaseTimings } from './timings';
 import { failureMessage, type HookAnswer, type Interruption, type StepResult } from './steered';
 import type { Outcome, ReleaseEvent, ReleaseInput, ReleaseResult, ReleaseRevisions, ReleaseStatus } from './types';
@@ -58,6 +63,15 @@ export const CHECKPOINTS_PATCH = 'steering-checkpoints';
 /** Releases recorded with Slack off told nobody; from here, Teams, Discord and the JSON webhook may still be on. */
 export const NOTIFIERS_PATCH = 'notifiers-beyond-slack';
 
+/** Releases recorded before deployment windows read no worker freezes at their start. */
+export const WINDOWS_PATCH = 'deployment-windows';
+
+/** Longest single wait for a window: it is re-read at least this often (a worker's freezes may change with a restart). */
+const WINDOW_RECHECK_MS = 3_600_000;
+
+/** Reads the worker's freezes: a fact of the worker's environment, quick, retried only if the worker fails. */
+const freezeReads = proxyLocalActivities<ReleaseActivities>({ startToCloseTimeout: '10s', retry: { initialInterval: '500ms', maximumAttempts: 3 } });
+
 /** Releases started before the guard wait their analysis intervals on a timer, as recorded. */
 export const GUARD_PATCH = 'analysis-guard';
 
@@ -67,12 +81,13 @@ export interface RunPatches {
   checkpoints: boolean;
   guard: boolean;
   gateActivity: boolean;
+  windows: boolean;
   promotionActivity: boolean;
 }
 
 /** Asks for the run's patches; call it before the workflow's first await (see `release`). */
 export function runPatches(): RunPatches {
-  return { localWeightChanges: patched(LOCAL_WEIGHT_CHANGES_PATCH), checkpoints: patched(CHECKPOINTS_PATCH), guard: patched(GUARD_PATCH), gateActivity: patched(GATE_ACTIVITY_PATCH), promotionActivity: patched(PROMOTION_ACTIVITY_PATCH) };
+  return { localWeightChanges: patched(LOCAL_WEIGHT_CHANGES_PATCH), checkpoints: patched(CHECKPOINTS_PATCH), guard: patched(GUARD_PATCH), gateActivity: patched(GATE_ACTIVITY_PATCH), promotionActivity: patched(PROMOTION_ACTIVITY_PATCH), windows: patched(WINDOWS_PATCH) };
 }
 
 /** Retry profiles. Traffic must reach a decided state, so it retries longest; Slack never blocks a release. */
@@ -152,6 +167,11 @@ export class ReleaseRun {
   readonly steering: Steering;
   /** Whether this run has the steering checkpoints and the certain rollback (see CHECKPOINTS_PATCH). */
   readonly checkpoints: boolean;
+  private readonly windowsPatched: boolean;
+  /** The worker's freezes as read at the start (and re-read while a window is waited for). */
+  private workerFreezes: Freeze[] = [];
+  /** `start --override-window`: the windows and freezes do not apply to this release. */
+  private windowsOverridden = false;
   /** Traffic between the tracks: steps, the cleared canary track, a rollback's 100/0. */
   readonly traffic: Traffic;
   /** The analysis rounds: the (guarded) interval, a round's measurement, the canary's decision. */
@@ -180,6 +200,7 @@ export class ReleaseRun {
     this.comparison = roundComparison(config, this.timings);
     this.acts = activityProfiles(this.timings);
     this.checkpoints = patches.checkpoints;
+    this.windowsPatched = patches.windows;
     this.target = {
       namespace: config.service.namespace,
       chart: config.helm.chart ?? '',
@@ -392,9 +413,8 @@ export class ReleaseRun {
       if (this.checkpoints && this.status.phase === 'Promoting') return this.primaryUpgradeFailed(failureMessage(error));
       return this.failed(`promotion of ${version} stopped at ${this.status.phase}: ${failureMessage(error)}. Traffic stays at ${100 - this.status.canaryWeight}% ${primary} / ${this.status.canaryWeight}% ${canary}; check helm status ${primary} -n ${target.namespace}`);
     }
-    this.setPhase('Succeeded');
-    await this.notify(`Promoted ${this.label} (was ${this.status.previousVersion ?? 'not installed'}) after ${this.status.iteration} analysis rounds.`, 'success');
-    return this.conclude('promoted', why);
+    const before = this.primaryBefore ? { revision: this.primaryBefore.revision, version: this.primaryBefore.version } : null;
+    return concludePromotion(this, why, `Promoted ${this.label} (was ${this.status.previousVersion ?? 'not installed'}) after ${this.status.iteration} analysis rounds.`, before);
   }
 
   /**
@@ -454,8 +474,83 @@ export class ReleaseRun {
         continue;
       }
       if (this.steering.promoteRequested) return { kind: 'promote' };
+      if (this.windowRules()) {
+        const verdict = this.windowNow();
+        if (!verdict.open) {
+          await this.holdOutsideWindow(verdict);
+          continue;
+        }
+      }
       return { kind: 'open' };
     }
+  }
+
+  /** Whether windows or freezes govern this release (its config's, the worker's), unless overridden. */
+  private windowRules(): boolean {
+    return this.windowsPatched && !this.windowsOverridden && !!(this.config.windows?.length || this.config.freezes?.length || this.workerFreezes.length);
+  }
+
+  private windowNow(): WindowVerdict {
+    return windowVerdict(Date.now(), this.config.windows ?? [], [...(this.config.freezes ?? []), ...this.workerFreezes]);
+  }
+
+  /** Sleeps until the window should open (at most an hour), then re-reads the worker's freezes. Returns early when `interrupt` holds. */
+  private async sleepTowardsWindow(verdict: Extract<WindowVerdict, { open: false }>, interrupt: () => boolean): Promise<boolean> {
+    const untilMs = verdict.opensAtMs === null ? WINDOW_RECHECK_MS : Math.min(WINDOW_RECHECK_MS, Math.max(1_000, verdict.opensAtMs - Date.now()));
+    if (await condition(interrupt, untilMs)) return true;
+    this.workerFreezes = await freezeReads.workerFreezes();
+    return false;
+  }
+
+  /**
+   * Before anything is touched: the worker's freezes are read, and outside every window (or inside a
+   * freeze) the release waits durably, phase Initializing, `waitingFor` naming the window and when it
+   * opens. Only an abort ends the wait early ('abort'); `start --override-window` skips it, recorded.
+   */
+  async awaitDeploymentWindow(override: { by: string; reason: string } | undefined): Promise<'open' | 'abort'> {
+    if (!this.windowsPatched) return 'open';
+    this.workerFreezes = await freezeReads.workerFreezes();
+    if (override) {
+      this.windowsOverridden = true;
+      if (this.config.windows?.length || this.config.freezes?.length || this.workerFreezes.length) this.record(`Deployment windows and freezes overridden by ${override.by}: ${override.reason}`);
+      return 'open';
+    }
+    if (!this.windowRules()) return 'open';
+    let waited = false;
+    for (;;) {
+      const verdict = this.windowNow();
+      if (verdict.open) {
+        this.status.waitingFor = null;
+        if (waited) this.record('Deployment window open: the release starts');
+        return 'open';
+      }
+      this.status.waitingFor = windowWaitingFor(verdict);
+      if (!waited) {
+        waited = true;
+        this.record(`Waiting before touching anything: ${this.status.waitingFor}`);
+        await this.notify(`${this.label} waits: ${this.status.waitingFor}`, 'info');
+      }
+      if (await this.sleepTowardsWindow(verdict, () => this.steering.abortRequested)) return 'abort';
+    }
+  }
+
+  /** A forward step outside the window: the weight holds (no step, no analysis) until it opens, or a person aborts, promotes or pauses. */
+  private async holdOutsideWindow(verdict: Extract<WindowVerdict, { open: false }>): Promise<void> {
+    this.status.waitingFor = windowWaitingFor(verdict);
+    this.record(`Holding at ${this.status.canaryWeight}%: ${this.status.waitingFor}`);
+    await this.notify(`${this.label} holds at ${this.status.canaryWeight}%: ${this.status.waitingFor}`, 'info');
+    let current = verdict;
+    for (;;) {
+      if (await this.sleepTowardsWindow(current, () => this.steering.steered)) break;
+      const next = this.windowNow();
+      if (next.open) {
+        this.record(`Deployment window open: going on from ${this.status.canaryWeight}%`);
+        break;
+      }
+      current = next;
+      this.status.waitingFor = windowWaitingFor(current);
+    }
+    this.status.waitingFor = null;
   }
 
   /**

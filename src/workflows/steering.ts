@@ -51,6 +51,12 @@ export class Steering {
     return this.abortRequested || this.promoteRequested || this.paused;
   }
 
+  /** The bake is a new stage after promotion: the promote that led there is spent, and a pause had nothing left to hold. */
+  enterBake(): void {
+    this.promoteRequested = false;
+    this.paused = false;
+  }
+
   /** Registers the four signals and the four Updates of the same names. */
   listen(): void {
     for (const [name, signal, update] of CHANNELS) {

@@ -42,7 +42,8 @@ export interface ReleaseStatus {
 }
 
 /** `reverted`: a one-command rollback (`docutag-release rollback`) put the requested revision back. */
-export const OUTCOMES = { promoted: 'promoted', rolledBack: 'rolledBack', failed: 'failed', reverted: 'reverted' } as const;
+/** `revertedAfterPromotion`: promoted, then the bake saw the primary regress (or a person aborted it) and put the revision before the release back. */
+export const OUTCOMES = { promoted: 'promoted', rolledBack: 'rolledBack', failed: 'failed', reverted: 'reverted', revertedAfterPromotion: 'revertedAfterPromotion' } as const;
 export type Outcome = (typeof OUTCOMES)[keyof typeof OUTCOMES];
 
 /** Helm revisions of a direct release's primary: the one recorded before the upgrade, the new one, and the one rolled back to. */
@@ -75,10 +76,20 @@ export interface ReleaseResult {
 export const INVALID_INPUT_FAILURE = 'InvalidReleaseInput';
 
 /** Exit codes of `start --wait`, `watch` and `drill run`. */
-export const EXIT_CODES = { succeeded: 0, other: 1, badInput: 2, rolledBack: 3, failed: 4 } as const;
+export const EXIT_CODES = { succeeded: 0, other: 1, badInput: 2, rolledBack: 3, failed: 4, revertedAfterPromotion: 5 } as const;
 
 export function exitCodeFor(outcome: Outcome): number {
-  return outcome === 'promoted' || outcome === 'reverted' ? EXIT_CODES.succeeded : outcome === 'rolledBack' ? EXIT_CODES.rolledBack : EXIT_CODES.failed;
+  switch (outcome) {
+    case 'promoted':
+    case 'reverted':
+      return EXIT_CODES.succeeded;
+    case 'rolledBack':
+      return EXIT_CODES.rolledBack;
+    case 'revertedAfterPromotion':
+      return EXIT_CODES.revertedAfterPromotion;
+    case 'failed':
+      return EXIT_CODES.failed;
+  }
 }
 
 export function releaseWorkflowId(namespace: string, service: string): string {

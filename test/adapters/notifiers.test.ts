@@ -174,6 +174,14 @@ describe('the worker environment', () => {
     expect(() => readWorkerEnv({ DISCORD_WEBHOOK_URL: 'ftp://discord.com/x' })).toThrow(/DISCORD_WEBHOOK_URL: expected the Discord channel webhook URL/);
   });
 
+  test('DOCUTAG_FREEZES: read as a list of freezes, or refused naming the freeze and the field', () => {
+    const freeze = { from: '2026-12-23T00:00:00+01:00', to: '2026-12-28T00:00:00+01:00', reason: 'year-end freeze' };
+    expect(readWorkerEnv({ DOCUTAG_FREEZES: JSON.stringify([freeze]) }).freezes).toEqual([freeze]);
+    expect(readWorkerEnv({}).freezes).toEqual([]);
+    expect(() => readWorkerEnv({ DOCUTAG_FREEZES: '[{from: 2026}]' })).toThrow(/DOCUTAG_FREEZES: expected JSON/);
+    expect(() => readWorkerEnv({ DOCUTAG_FREEZES: JSON.stringify([{ ...freeze, reason: '' }]) })).toThrow(/DOCUTAG_FREEZES: \[0\.reason\]: say why/);
+  });
+
   test('redacts every notifier URL, its path and its token in logs', () => {
     const env = readWorkerEnv({
       TEAMS_WEBHOOK_URL: 'https://prod-12.westeurope.logic.azure.com/workflows/abc123/triggers/manual/paths/invoke?sig=teamsSigSecret99',

@@ -98,3 +98,12 @@ describe('an A/B test shows its rule instead of a weight bar (issue 14)', () => 
     expect(out).not.toMatch(/[█░]/);
   });
 });
+
+describe('a one-command rollback shows what it does instead of a weight bar (issue 15)', () => {
+  test('status: the rollback line, the versions back and forth, no bar', () => {
+    const text = renderStatus(status({ operation: 'revert', phase: 'RollingBack', version: '1.0.0', previousVersion: '1.1.0', finishedAt: null }));
+    expect(text).toContain('rollback (helm rollback --wait, no analysis)');
+    expect(text).toContain('1.1.0 → 1.0.0');
+    expect(text).not.toMatch(/[█░]/);
+  });
+});

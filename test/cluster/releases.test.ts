@@ -188,22 +188,10 @@ async function release(config: ReleaseConfig, version: string): Promise<ReleaseR
   return (await handle.result()) as ReleaseResult;
 }
 
-interface HelmHistoryEntry {
-  revision: number;
-  status: string;
-  description: string;
-}
 
-async function helmHistory(name: string): Promise<HelmHistoryEntry[]> {
-  const history = await cluster.helm(['history', name, '--namespace', SHOP, '--output', 'json']);
-  if (history.exitCode !== 0) return [];
-  return (JSON.parse(history.stdout) as HelmHistoryEntry[]).map(({ revision, status, description }) => ({ revision, status, description }));
-}
+const helmHistory = (name: string) => cluster.helmHistory(SHOP, name);
 
-async function deployedVersion(name: string): Promise<string> {
-  const values = await cluster.helm(['get', 'values', name, '--namespace', SHOP, '--output', 'json']);
-  return (JSON.parse(values.stdout) as { version: string }).version;
-}
+const deployedVersion = (name: string) => cluster.deployedVersion(SHOP, name);
 
 describe('releases of examples/chart on the local cluster', () => {
   test('canary promoted: weights 25, 50, 75, 100 read back from the API, then the primary upgraded to revision 2, the canary release gone, 100/0', async () => {

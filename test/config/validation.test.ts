@@ -223,6 +223,45 @@ describe('documents that are not a config object', () => {
   });
 });
 
+describe('bake', () => {
+  test('is optional; given, its interval and threshold default to the analysis ones (read at the bake)', () => {
+    expect(parseConfig(valid()).bake).toBeUndefined();
+    expect(parseConfig({ ...valid(), bake: { duration: '1h' } }).bake).toEqual({ duration: '1h' });
+  });
+
+  test.each([
+    ['no duration', { bake: {} }, 'bake.duration', /expected/],
+    ['a zero duration', { bake: { duration: '0s' } }, 'bake.duration', /above zero/],
+    ['a threshold of 0', { bake: { duration: '1h', threshold: 0 } }, 'bake.threshold', /at least 1/],
+    ['an unknown key', { bake: { duration: '1h', window: '1h' } }, 'bake.window', /unknown key/],
+  ])('refuses %s, naming the field', (_name, overrides, path, message) => {
+    const error = configError(() => parseConfig({ ...valid(), ...overrides }));
+    expect(error.issues).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+});
+
+describe('windows and freezes', () => {
+  test('are optional; a window with its zone, and a freeze, read back as written', () => {
+    const windows = [{ days: 'Mon-Thu', from: '09:00', to: '16:00', timezone: 'Europe/Berlin' }];
+    const freezes = [{ from: '2026-12-23T00:00:00+01:00', to: '2026-12-28T00:00:00+01:00', reason: 'year-end freeze' }];
+    expect(parseConfig(valid()).windows).toBeUndefined();
+    expect(parseConfig({ ...valid(), windows, freezes })).toMatchObject({ windows, freezes });
+  });
+
+  test.each([
+    ['bad days', { windows: [{ days: 'weekdays', from: '09:00', to: '16:00' }] }, 'windows[0].days', /ranges like Mon-Thu/],
+    ['a bad time', { windows: [{ days: 'Mon', from: '9am', to: '16:00' }] }, 'windows[0].from', /HH:MM/],
+    ['an unknown zone', { windows: [{ days: 'Mon', from: '09:00', to: '16:00', timezone: 'Europe/Atlantis' }] }, 'windows[0].timezone', /IANA time zone/],
+    ['an empty window', { windows: [{ days: 'Mon', from: '09:00', to: '09:00' }] }, 'windows[0].to', /the window would be empty/],
+    ['a freeze without a reason', { freezes: [{ from: '2026-12-23T00:00:00Z', to: '2026-12-28T00:00:00Z', reason: '' }] }, 'freezes[0].reason', /say why/],
+    ['a freeze that ends before it starts', { freezes: [{ from: '2026-12-28T00:00:00Z', to: '2026-12-23T00:00:00Z', reason: 'x' }] }, 'freezes[0].to', /after from/],
+    ['a freeze date without a time', { freezes: [{ from: '2026-12-23', to: '2026-12-28T00:00:00Z', reason: 'x' }] }, 'freezes[0].from', /ISO date and time/],
+  ])('refuse %s, naming the field', (_name, overrides, path, message) => {
+    const error = configError(() => parseConfig({ ...valid(), ...overrides }));
+    expect(error.issues).toEqual([{ path, message: expect.stringMatching(message) }]);
+  });
+});
+
 describe('helpful messages', () => {
   test.each([
     ['analysis.interval', { analysis: { interval: '1 minute' } }, /500ms, 10s, 1m or 1h/],

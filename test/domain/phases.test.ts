@@ -23,6 +23,10 @@ describe('phase transitions', () => {
     ['Promoting', 'Failed'],
     ['Finalising', 'Succeeded'],
     ['Finalising', 'Failed'],
+    ['Finalising', 'Baking'],
+    ['Baking', 'Succeeded'],
+    ['Baking', 'RollingBack'],
+    ['Baking', 'Failed'],
     ['RollingBack', 'RolledBack'],
     ['RollingBack', 'Failed'],
   ];
@@ -43,6 +47,9 @@ describe('phase transitions', () => {
     ['Promoting', 'Succeeded'],
     ['Finalising', 'RollingBack'],
     ['Finalising', 'Progressing'],
+    ['Promoting', 'Baking'],
+    ['Baking', 'Progressing'],
+    ['Baking', 'RolledBack'],
     ['RollingBack', 'Progressing'],
     ['RollingBack', 'Succeeded'],
     ['Succeeded', 'RollingBack'],
@@ -122,6 +129,19 @@ describe('decideSignal', () => {
       expect(decideSignal(signal, phase, state)).toEqual({ accepted, note });
     });
   }
+
+  const bakeHolds = 'ignored: a bake holds no weight (abort reverts to the revision before the release, promote ends the bake)';
+  test.each([
+    ['accepts abort: it reverts to the revision before the release', 'abort', idle, true, 'abort accepted: reverting to the revision before the release (bake)'],
+    ['accepts abort even while a promote ends the bake (the revert is the safe side)', 'abort', { ...idle, promoteRequested: true }, true, 'abort accepted: reverting to the revision before the release (bake)'],
+    ['ignores abort once one was accepted', 'abort', { ...idle, abortRequested: true }, false, 'abort ignored: the release is rolling back'],
+    ['accepts promote: it ends the bake early', 'promote', idle, true, 'promote accepted: ending the bake, the new version stays'],
+    ['ignores a second promote', 'promote', { ...idle, promoteRequested: true }, false, 'promote ignored: the bake is already ending'],
+    ['ignores pause', 'pause', idle, false, `pause ${bakeHolds}`],
+    ['ignores resume', 'resume', paused, false, `resume ${bakeHolds}`],
+  ] as Array<[string, SignalName, State, boolean, string]>)('Baking: %s', (_name, signal, state, accepted, note) => {
+    expect(decideSignal(signal, 'Baking', state)).toEqual({ accepted, note });
+  });
 
   test('promote twice: the first is accepted, the second recorded and ignored', () => {
     const state = { ...idle };

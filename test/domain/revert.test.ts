@@ -1,4 +1,4 @@
-import { planRevert } from '../../src/workflows/domain/revert';
+import { bakeRounds, lostRollback, planRevert } from '../../src/workflows/domain/revert';
 
 const h = (...entries: Array<[number, string]>) => entries.map(([revision, status]) => ({ revision, status }));
 
@@ -23,5 +23,30 @@ describe('planRevert: which revision a one-command rollback restores', () => {
     ['a revision that never served', h([1, 'superseded'], [2, 'failed'], [3, 'deployed']), 2, 'revision 2 never served (failed); pick one that did (revisions that served before: 1)'],
   ])('refuses %s', (_, history, toRevision, reason) => {
     expect(planRevert('web', history, toRevision)).toEqual({ kind: 'refused', reason });
+  });
+});
+
+describe('bakeRounds: one analysis round per interval of the bake, at least one', () => {
+  test.each([
+    [3_600_000, 60_000, 60],
+    [90_000, 60_000, 2],
+    [1_000, 60_000, 1],
+    [4_000, 1_000, 4],
+  ])('a %d ms bake at %d ms intervals has %d rounds', (bakeMs, intervalMs, rounds) => {
+    expect(bakeRounds(bakeMs, intervalMs)).toBe(rounds);
+  });
+});
+
+describe('lostRollback: what a lost attempt of helm rollback web 1 left (newest revision before it: 2)', () => {
+  const e = (revision: number, status: string, description: string) => ({ revision, status, description });
+  test.each([
+    ['its rollback landed: no second one', [e(1, 'superseded', 'Install complete'), e(2, 'superseded', 'Upgrade complete'), e(3, 'deployed', 'Rollback to 1')], 'landed'],
+    ['its helm is still finishing', [e(2, 'superseded', 'Upgrade complete'), e(3, 'pending-rollback', 'Rollback to 1')], 'pending'],
+    ['it never reached helm', [e(1, 'superseded', 'Install complete'), e(2, 'deployed', 'Upgrade complete')], 'none'],
+    ['its rollback failed: roll back again', [e(2, 'superseded', 'Upgrade complete'), e(3, 'failed', 'Rollback to 1')], 'none'],
+    ['an older rollback to 1 (before this attempt) does not count', [e(1, 'superseded', 'Install complete'), e(2, 'deployed', 'Rollback to 1')], 'none'],
+    ['a rollback to another revision is not ours', [e(2, 'superseded', 'Upgrade complete'), e(3, 'deployed', 'Rollback to 2')], 'none'],
+  ])('%s', (_, history, kind) => {
+    expect(lostRollback(history, 2, 1)).toEqual({ kind });
   });
 });

@@ -218,6 +218,25 @@ export class LocalKubeCluster {
       return { exitCode: typeof failure.code === 'number' ? failure.code : 1, stdout: failure.stdout ?? '', stderr: failure.stderr ?? '' };
     }
   }
+
+  /** `helm history` of a release, oldest first (revision, status, description); empty when it is not installed. */
+  async helmHistory(namespace: string, release: string): Promise<HelmHistoryEntry[]> {
+    const history = await this.helm(['history', release, '--namespace', namespace, '--output', 'json']);
+    if (history.exitCode !== 0) return [];
+    return (JSON.parse(history.stdout) as HelmHistoryEntry[]).map(({ revision, status, description }) => ({ revision, status, description }));
+  }
+
+  /** The `version` value of the revision that serves now (examples/chart's version value). */
+  async deployedVersion(namespace: string, release: string): Promise<string> {
+    const values = await this.helm(['get', 'values', release, '--namespace', namespace, '--output', 'json']);
+    return (JSON.parse(values.stdout) as { version: string }).version;
+  }
+}
+
+export interface HelmHistoryEntry {
+  revision: number;
+  status: string;
+  description: string;
 }
 
 /** A scratch directory removed by the caller. */

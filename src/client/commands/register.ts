@@ -43,7 +43,10 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .requiredOption('--version <version>', 'the version to release (set at helm.versionValue)')
     .option('--values <file>', 'a Helm values file whose flagger: block provides analysis settings')
     .addOption(new Option('--strategy <strategy>', 'override the config strategy').choices(['canary', 'blue-green', 'blueGreen', 'abTesting', 'ab-testing', 'direct']))
-    .option('--wait', 'follow the release to its end; exit 0 promoted, 3 rolled back, 4 failed')
+    .option('--wait', 'follow the release to its end; exit 0 promoted, 3 rolled back, 4 failed, 5 reverted after promotion')
+    .option('--override-window', 'go now, outside the deployment windows and through freezes (needs --reason; recorded)')
+    .option('--reason <text>', 'with --override-window: why, for the record and Slack')
+    .option('--by <who>', 'with --override-window: who overrides, for the record (default: user@host)')
     .option('--json', 'machine-readable output')
     .action(run((options) => startCommand(options, io, env)));
 

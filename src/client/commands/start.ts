@@ -8,6 +8,7 @@ import { ensureSearchAttributes } from '../../temporal/search-attributes';
 import { CliError } from '../errors';
 import { strategyFromMigration } from './migrate';
 import { checkMetricsServer } from './validate';
+import { defaultSteerer } from './steer';
 import { followRelease } from '../follow';
 import type { CliIO } from '../output';
 import { connectClient } from '../temporal';
@@ -19,6 +20,10 @@ export interface StartOptions {
   strategy?: string;
   wait?: boolean;
   json?: boolean;
+  /** Go now, outside the deployment windows and through freezes; needs `reason`. */
+  overrideWindow?: boolean;
+  reason?: string;
+  by?: string;
 }
 
 /** Validates first: a bad config or flag never starts a workflow. */
@@ -36,7 +41,16 @@ export function buildReleaseInput(options: StartOptions, env: NodeJS.ProcessEnv 
     }
     config.strategy = strategy.data;
   }
-  return { config, version: options.version, requestedBy: os.userInfo().username };
+  if (options.overrideWindow && !options.reason?.trim()) {
+    throw new CliError('--override-window needs --reason "why": who overrode a deployment window, and why, goes into the release\'s record', EXIT_CODES.badInput);
+  }
+  const requestedBy = os.userInfo().username;
+  return {
+    config,
+    version: options.version,
+    requestedBy,
+    ...(options.overrideWindow ? { windowOverride: { by: options.by?.trim() || defaultSteerer(), reason: options.reason!.trim() } } : {}),
+  };
 }
 
 /** Starts the release workflow under its service's id; a second start for the same service is refused by Temporal. */

@@ -3,7 +3,7 @@ import type { CheckResult } from './analysis';
 /** What a rollback drill observed. Times in ms. */
 export interface DrillObservation {
   /** How the deliberately faulty release ended. */
-  releaseOutcome: 'promoted' | 'rolledBack' | 'failed' | 'reverted';
+  releaseOutcome: 'promoted' | 'rolledBack' | 'failed' | 'reverted' | 'revertedAfterPromotion';
   releaseReason: string;
   /** First failed check → rollback decision (canary), or null when not measured. */
   detectionMs: number | null;

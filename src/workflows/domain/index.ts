@@ -14,3 +14,4 @@ export * from './mann-whitney';
 export * from './match';
 export * from './notifications';
 export * from './revert';
+export * from './windows';

@@ -8,6 +8,8 @@ export const PHASES = {
   WaitingPromotion: 'WaitingPromotion',
   Promoting: 'Promoting',
   Finalising: 'Finalising',
+  /** Promoted, and the primary still analysed for `bake.duration`: a regression reverts to the revision before the release. */
+  Baking: 'Baking',
   Succeeded: 'Succeeded',
   RollingBack: 'RollingBack',
   RolledBack: 'RolledBack',
@@ -24,7 +26,8 @@ const TRANSITIONS: Record<Phase, readonly Phase[]> = {
   Paused: ['Progressing', 'WaitingPromotion', 'RollingBack', 'Promoting', 'Failed'],
   WaitingPromotion: ['Progressing', 'Paused', 'Promoting', 'RollingBack', 'Failed'],
   Promoting: ['Finalising', 'RollingBack', 'Failed'],
-  Finalising: ['Succeeded', 'Failed'],
+  Finalising: ['Succeeded', 'Baking', 'Failed'],
+  Baking: ['Succeeded', 'RollingBack', 'Failed'],
   Succeeded: [],
   RollingBack: ['RolledBack', 'Failed'],
   RolledBack: [],
@@ -61,6 +64,7 @@ export function decideSignal(
 ): SignalDecision {
   if (TERMINAL_PHASES.has(phase)) return { accepted: false, note: `${signal} ignored: the release already ended (${phase})` };
   if (state.abortRequested || phase === 'RollingBack') return { accepted: false, note: `${signal} ignored: the release is rolling back` };
+  if (phase === 'Baking') return bakingDecision(signal, state);
   if (!STEERABLE.has(phase)) return { accepted: false, note: `${signal} ignored: promotion is under way (${phase})` };
   // A direct release is one helm upgrade and its tests: no steps to skip, no weight or analysis to hold.
   if (strategy === 'direct' && signal !== 'abort') {
@@ -84,6 +88,18 @@ export function decideSignal(
   }
 }
 
+/** After promotion, during the bake: abort reverts to the revision before the release, promote ends the bake early. */
+function bakingDecision(signal: SignalName, state: { promoteRequested: boolean }): SignalDecision {
+  switch (signal) {
+    case 'abort':
+      return { accepted: true, note: 'abort accepted: reverting to the revision before the release (bake)' };
+    case 'promote':
+      return state.promoteRequested ? { accepted: false, note: 'promote ignored: the bake is already ending' } : { accepted: true, note: 'promote accepted: ending the bake, the new version stays' };
+    default:
+      return { accepted: false, note: `${signal} ignored: a bake holds no weight (abort reverts to the revision before the release, promote ends the bake)` };
+  }
+}
+
 /** The text an acknowledged steering Update is refused with: the phase it found and why. */
 export function steeringRefusal(signal: SignalName, phase: Phase, decision: SignalDecision): string {
   const why = decision.note.startsWith(`${signal} ignored: `) ? decision.note.slice(`${signal} ignored: `.length) : decision.note;
@@ -94,6 +110,7 @@ export function steeringRefusal(signal: SignalName, phase: Phase, decision: Sign
 export function steeringReply(signal: SignalName, by: string, situation: { strategy: Strategy; phase: Phase; canaryWeight: number }): string {
   const { strategy, phase, canaryWeight } = situation;
   const from = `${signal} accepted from ${by}`;
+  if (phase === 'Baking') return signal === 'abort' ? `${from}: reverting to the revision before the release` : `${from}: ending the bake, the new version stays`;
   switch (signal) {
     case 'abort':
       if (strategy === 'direct') return `${from}: rolling back to the recorded revision${phase === 'Initializing' ? ' (nothing upgraded yet: the release stops)' : ''}`;

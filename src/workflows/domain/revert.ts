@@ -33,3 +33,23 @@ function listed(revisions: number[]): string {
   if (!revisions.length) return 'no earlier revision served';
   return `revisions that served before: ${[...revisions].sort((a, b) => b - a).slice(0, 10).join(', ')}`;
 }
+
+/** Rounds of a bake after promotion: one per interval, at least one. */
+export function bakeRounds(bakeMs: number, intervalMs: number): number {
+  return Math.max(1, Math.ceil(bakeMs / intervalMs));
+}
+
+export type LostRollback = { kind: 'landed' } | { kind: 'pending' } | { kind: 'none' };
+
+/**
+ * What a lost attempt of `helm rollback <release> <revision>` left (the worker died; its helm may have
+ * lived on): a `Rollback to <revision>` newer than the newest revision before the first attempt that
+ * is deployed landed (rolling back again would add a second one), one still pending-rollback may be
+ * finishing, and none means the attempt never reached helm.
+ */
+export function lostRollback(history: readonly { revision: number; status: string; description: string }[], newestBefore: number, revision: number): LostRollback {
+  const ours = history.filter((entry) => entry.revision > newestBefore && entry.description.trim() === `Rollback to ${revision}`);
+  if (ours.some((entry) => entry.status === 'deployed')) return { kind: 'landed' };
+  if (ours.some((entry) => entry.status === 'pending-rollback')) return { kind: 'pending' };
+  return { kind: 'none' };
+}
