@@ -45,6 +45,10 @@ export interface ActivityDeps {
   webhooks?: WebhookCaller;
   /** Why the worker cannot act in a kube context a config names (null: it can); absent on targets without one. */
   kubeContextRefusal?(context: string): string | null;
+}
+
+/** What the worker's environment adds to the activities (the deps are read live: tests swap an adapter in place). */
+export interface WorkerFacts {
   /** Worker-wide freezes (DOCUTAG_FREEZES): every release this worker runs waits them out. */
   freezes?: Freeze[];
 }
@@ -102,7 +106,7 @@ type HookCall = { hook: WebhookTarget; payload: WebhookPayload };
  * Thin activities over the ports: they return facts (a revision, weights, readings) and leave every
  * decision to the workflow, so each verdict and its reason lands in the history.
  */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps, facts: WorkerFacts = {}) {
   const webhooks = deps.webhooks ?? new HttpWebhookCaller(axios.create());
   /** One webhook call; a refused connection or a timeout is an answer too (no status), never a throw. */
   /** The lost attempt's rollback once it landed (waiting while it is pending, up to helm's timeout), or null when it never happened or failed. */
@@ -422,7 +426,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** The worker's own freezes (DOCUTAG_FREEZES), read by the workflow at its start and before each forward step. */
     async workerFreezes(): Promise<Freeze[]> {
-      return deps.freezes ?? [];
+      return facts.freezes ?? [];
     },
 
     async notify(args: NotifyRequest): Promise<void> {

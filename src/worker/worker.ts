@@ -48,7 +48,7 @@ export async function createReleaseWorker({ deps, env = process.env, workerOptio
         : { workflowsPath: require.resolve('../workflows') }),
     // Results and failures go into the history: none may carry a secret a dependency quoted back.
     activities: redactActivities(
-      { ...createActivities({ ...deps, freezes: deps.freezes ?? workerEnv.freezes }), ...createMigrationActivities({ temporal, inspector: trafficInspector(deps), notifier: deps.notifier }) },
+      { ...createActivities(deps, { freezes: workerEnv.freezes }), ...createMigrationActivities({ temporal, inspector: trafficInspector(deps), notifier: deps.notifier }) },
       createRedactor(workerEnv),
     ),
     ...(stickyTimeout ? { stickyQueueScheduleToStartTimeout: durationMs(stickyTimeout) } : {}),
