@@ -89,7 +89,7 @@ describe('the worker\'s own metrics (DOCUTAG_METRICS_PORT)', () => {
     const phasesAt = (service: string, level: number) => after.filter((s) => s.name === RELEASE_METRICS.status && s.labels.service === service && s.value === level).map((s) => s.labels.phase);
     expect(phasesAt(healthyService, 1)).toEqual(['Succeeded']);
     expect(phasesAt(failingService, 1)).toEqual(['RolledBack']);
-    expect(phasesAt(healthyService, 0)).toHaveLength(9);
+    expect(phasesAt(healthyService, 0)).toHaveLength(10);
     expect(value(after, RELEASE_METRICS.canaryWeight, { service: healthyService })).toBe(0);
     expect(value(after, RELEASE_METRICS.canaryWeight, { service: failingService })).toBe(0);
 
