@@ -1,8 +1,8 @@
 import { ApplicationFailure, executeChild, log, ParentClosePolicy, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { admittedConfig, CHECK_CONFIG_PATCH } from './admission';
 import type { ReleaseActivities } from '../activities';
-import { durationMs, enabledNotifiers, judgeRound, localTargetOf, metricChecks } from './domain';
-import { NOTIFIERS_PATCH } from './run';
+import { durationMs, judgeRound, localTargetOf, metricChecks } from './domain';
+import { notificationRoute } from './run';
 import { judgeDrill } from './domain/drill';
 import { SEARCH_ATTRIBUTES } from './messages';
 import { release } from './release';
@@ -38,10 +38,10 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
   const childId = releaseWorkflowId(config.service.namespace, config.service.name);
   const base = { service, strategy: config.strategy, drillVersion: drill.version, releaseWorkflowId: childId, maxRestoreMs, startedAt };
   const notify = async (text: string, severity: 'info' | 'success' | 'warning' | 'error') => {
-    const to = enabledNotifiers(config.alerts);
-    if (!to.length || (!config.alerts.slack.enabled && !patched(NOTIFIERS_PATCH))) return;
+    const route = notificationRoute(config.alerts);
+    if (!route) return;
     try {
-      await notifyActs.notify({ text, severity, ...(config.alerts.slack.channel ? { channel: config.alerts.slack.channel } : {}), to });
+      await notifyActs.notify({ text, severity, ...route });
     } catch (error) {
       log.warn(`drill notification failed: ${(error as Error).message}`);
     }

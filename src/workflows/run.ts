@@ -6,7 +6,7 @@
  */
 import { CancellationScope, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
-import type { HelmTarget, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
+import type { HelmTarget, NotifierName, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
   localTargetOf,
   comparedChecks,
@@ -65,6 +65,16 @@ export const NOTIFIERS_PATCH = 'notifiers-beyond-slack';
 
 /** Releases recorded before deployment windows read no worker freezes at their start. */
 export const WINDOWS_PATCH = 'deployment-windows';
+
+/**
+ * Where a release's messages go: the notifiers its config enabled and Slack's channel, or null when
+ * it tells nobody (releases recorded with Slack off told nobody, and still do).
+ */
+export function notificationRoute(alerts: ReleaseInput['config']['alerts']): { to: NotifierName[]; channel?: string } | null {
+  const to = enabledNotifiers(alerts);
+  if (!to.length || (!alerts.slack.enabled && !patched(NOTIFIERS_PATCH))) return null;
+  return { to, ...(alerts.slack.channel ? { channel: alerts.slack.channel } : {}) };
+}
 
 /** Longest single wait for a window: it is re-read at least this often (a worker's freezes may change with a restart). */
 const WINDOW_RECHECK_MS = 3_600_000;
@@ -298,12 +308,11 @@ export class ReleaseRun {
   }
 
   async notify(text: string, severity: Severity): Promise<void> {
-    const { alerts } = this.config;
-    const to = enabledNotifiers(alerts);
-    if (!to.length || (!alerts.slack.enabled && !patched(NOTIFIERS_PATCH))) return;
+    const route = notificationRoute(this.config.alerts);
+    if (!route) return;
     const { workflowId, namespace, service, version, phase } = this.status;
     try {
-      await this.acts.notify.notify({ text, severity, ...(alerts.slack.channel ? { channel: alerts.slack.channel } : {}), to, subject: { workflowId, namespace, service, version, phase } });
+      await this.acts.notify.notify({ text, severity, ...route, subject: { workflowId, namespace, service, version, phase } });
     } catch (error) {
       // Notifications are for people; they never change a release's outcome.
       this.status.notificationFailures += 1;
