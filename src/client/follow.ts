@@ -14,6 +14,18 @@ export function renderResult(result: ReleaseResult): string {
   return `${result.outcome.toUpperCase()}: ${printable(result.reason, { singleLine: true })} (${timings.join(', ')})`;
 }
 
+/** A workflow that ended with no result: refused input is bad input (exit 2), anything else failed (exit 4). */
+export function endedWithoutResult(error: unknown, workflow: string, statusName: string, io: CliIO): number {
+  const cause = printable(error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : (error as Error).message);
+  // The worker refused the input before acting on it: bad input, as `validate` would say.
+  if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure && error.cause.type === INVALID_INPUT_FAILURE) {
+    io.err(`REFUSED: ${cause}`);
+    return EXIT_CODES.badInput;
+  }
+  io.err(`FAILED: the ${workflow} workflow ended ${statusName}: ${cause}`);
+  return EXIT_CODES.failed;
+}
+
 export interface FollowOptions {
   pollMs?: number;
   json?: boolean;
@@ -63,14 +75,7 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
         io.out(options.json ? JSON.stringify(result, null, 2) : renderResult(result));
         return exitCodeFor(result.outcome);
       } catch (error) {
-        const cause = printable(error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : (error as Error).message);
-        // The worker refused the input before acting on it: bad input, as `validate` would say.
-        if (error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure && error.cause.type === INVALID_INPUT_FAILURE) {
-          io.err(`REFUSED: ${cause}`);
-          return EXIT_CODES.badInput;
-        }
-        io.err(`FAILED: the release workflow ended ${description.status.name}: ${cause}`);
-        return EXIT_CODES.failed;
+        return endedWithoutResult(error, 'release', description.status.name, io);
       }
     }
     try {

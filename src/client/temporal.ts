@@ -14,7 +14,8 @@ export async function connectClient(env: NodeJS.ProcessEnv): Promise<{ client: C
  * `<id>` is a workflow id, or a service as `namespace/name`, resolved to `release-<namespace>-<name>`.
  */
 export function resolveReleaseId(idOrService: string): string {
-  if (idOrService.startsWith('release-')) return idOrService;
+  // A train (train-<name>) takes the same steering messages, for its running releases.
+  if (idOrService.startsWith('release-') || idOrService.startsWith('train-')) return idOrService;
   const service = /^([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(idOrService);
   if (service) return `release-${service[1]}-${service[2]}`;
   throw new CliError(`"${idOrService}" is neither a release id (release-<namespace>-<service>) nor a service (<namespace>/<service>)`, EXIT_CODES.badInput);

@@ -9,8 +9,9 @@ export class ConfigError extends Error {
   constructor(
     readonly source: string,
     readonly issues: ConfigIssue[],
+    what = 'release config',
   ) {
-    super(`${source} is not a valid release config:\n${issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n')}`);
+    super(`${source} is not a valid ${what}:\n${issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }

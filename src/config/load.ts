@@ -40,7 +40,7 @@ export function findLiteralSecrets(raw: unknown, path: PropertyKey[] = []): Conf
   return [];
 }
 
-function parseYamlText(text: string, source: string): unknown {
+export function parseYamlText(text: string, source: string): unknown {
   let parsed: unknown;
   try {
     const lineCounter = new LineCounter();
@@ -105,7 +105,7 @@ function findStructureIssue(value: unknown, ancestors: Set<object>, path: Proper
 }
 
 /** `flag` is the CLI option that names the file, for the hint when it is missing. */
-function readText(file: string, flag: string, expected: string): string {
+export function readText(file: string, flag: string, expected: string): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -1,10 +1,10 @@
 import { ApplicationFailure, executeChild, log, ParentClosePolicy, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { admittedConfig, CHECK_CONFIG_PATCH } from './admission';
 import type { ReleaseActivities } from '../activities';
-import { durationMs, judgeRound, localTargetOf, metricChecks } from './domain';
-import { notificationRoute } from './run';
+import { durationMs, judgeRound, metricChecks } from './domain';
+import { helmTargetOf, notificationRoute } from './run';
 import { judgeDrill } from './domain/drill';
-import { SEARCH_ATTRIBUTES } from './messages';
+import { initialSearchAttributes } from './messages';
 import { release } from './release';
 import { releaseWorkflowId, type DrillInput, type DrillResult, type ReleaseResult } from './types';
 import { releaseTimings } from './timings';
@@ -26,15 +26,7 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
   const maxRestoreMs = durationMs(drill.maxRestore);
   const timings = releaseTimings(config);
   const service = `${config.service.namespace}/${config.service.name}`;
-  const target = {
-    namespace: config.service.namespace,
-    chart: config.helm.chart ?? '',
-    valuesFiles: config.helm.valuesFiles,
-    versionValue: config.helm.versionValue,
-    set: config.helm.set,
-    timeoutMs: timings.helmTimeoutMs,
-    ...localTargetOf(config),
-  };
+  const target = helmTargetOf(config, timings);
   const childId = releaseWorkflowId(config.service.namespace, config.service.name);
   const base = { service, strategy: config.strategy, drillVersion: drill.version, releaseWorkflowId: childId, maxRestoreMs, startedAt };
   const notify = async (text: string, severity: 'info' | 'success' | 'warning' | 'error') => {
@@ -56,13 +48,7 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
       // Cancelling or terminating the drill cancels its release, which then rolls back like an abort.
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{ config: drillConfig, version: drill.version, requestedBy: `drill (${input.trigger ?? 'manual'}) ${workflowInfo().workflowId}` }],
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.service, value: service },
-        { key: SEARCH_ATTRIBUTES.version, value: drill.version },
-        { key: SEARCH_ATTRIBUTES.strategy, value: config.strategy },
-        { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
-        { key: SEARCH_ATTRIBUTES.weight, value: 0 },
-      ],
+      typedSearchAttributes: [...initialSearchAttributes(config, drill.version)],
     });
   } catch (error) {
     const message = (error as Error).message;

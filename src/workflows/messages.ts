@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { ReleaseReport, ReleaseStatus } from './types';
+import type { ReleaseReport, ReleaseStatus, TrainStatus } from './types';
 
 /** Who steers and why: recorded in the status and the history (never a secret). */
 export interface SteeringRequest {
@@ -23,6 +23,8 @@ export const abortUpdate = defineUpdate<string, [SteeringRequest]>('abort');
 export const pauseUpdate = defineUpdate<string, [SteeringRequest]>('pause');
 export const resumeUpdate = defineUpdate<string, [SteeringRequest]>('resume');
 export const statusQuery = defineQuery<ReleaseStatus>('status');
+/** A train answers `status` too, with each service's state (src/workflows/train.ts). */
+export const trainStatusQuery = defineQuery<TrainStatus>('status');
 
 export const TASK_QUEUE = 'docutag-release';
 
@@ -33,6 +35,17 @@ export const SEARCH_ATTRIBUTES = {
   phase: defineSearchAttributeKey('ReleasePhase', SearchAttributeType.KEYWORD),
   weight: defineSearchAttributeKey('ReleaseWeight', SearchAttributeType.INT),
 } as const;
+
+/** The search attributes a release starts with (then upserted on each phase change). */
+export function initialSearchAttributes(config: { service: { namespace: string; name: string }; strategy: string }, version: string) {
+  return [
+    { key: SEARCH_ATTRIBUTES.service, value: `${config.service.namespace}/${config.service.name}` },
+    { key: SEARCH_ATTRIBUTES.version, value: version },
+    { key: SEARCH_ATTRIBUTES.strategy, value: config.strategy },
+    { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
+    { key: SEARCH_ATTRIBUTES.weight, value: 0 },
+  ] as const;
+}
 
 /** To a service's migration workflow: verify the checklist now. Releases send it with their report when they end, so phase 1 counts them at once. */
 export const recheckSignal = defineSignal<[{ release?: ReleaseReport }?]>('recheck');

@@ -76,6 +76,20 @@ export function notificationRoute(alerts: ReleaseInput['config']['alerts']): { t
   return { to, ...(alerts.slack.channel ? { channel: alerts.slack.channel } : {}) };
 }
 
+/** Where helm finds a config's service: its namespace, chart, values, kube context (and the local stack's ports). */
+export function helmTargetOf(config: ReleaseInput['config'], timings: ReleaseTimings = releaseTimings(config)): HelmTarget {
+  return {
+    namespace: config.service.namespace,
+    chart: config.helm.chart ?? '',
+    valuesFiles: config.helm.valuesFiles,
+    versionValue: config.helm.versionValue,
+    set: config.helm.set,
+    timeoutMs: timings.helmTimeoutMs,
+    ...(config.helm.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
+    ...localTargetOf(config),
+  };
+}
+
 /** Longest single wait for a window: it is re-read at least this often (a worker's freezes may change with a restart). */
 const WINDOW_RECHECK_MS = 3_600_000;
 
@@ -211,16 +225,7 @@ export class ReleaseRun {
     this.acts = activityProfiles(this.timings);
     this.checkpoints = patches.checkpoints;
     this.windowsPatched = patches.windows;
-    this.target = {
-      namespace: config.service.namespace,
-      chart: config.helm.chart ?? '',
-      valuesFiles: config.helm.valuesFiles,
-      versionValue: config.helm.versionValue,
-      set: config.helm.set,
-      timeoutMs: this.timings.helmTimeoutMs,
-      ...(config.helm.kubeContext ? { kubeContext: config.helm.kubeContext } : {}),
-      ...localTargetOf(config),
-    };
+    this.target = helmTargetOf(config, this.timings);
     this.split = trafficSplitOf(config);
     this.primary = config.helm.releases.primary;
     this.canary = config.helm.releases.canary;

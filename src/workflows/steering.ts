@@ -28,7 +28,8 @@ export function readSteeringRequest(payload: unknown): { by: string | null; reas
   return { by: text(by, MAX_BY), reason: text(reason, MAX_REASON), malformed: (by !== undefined && typeof by !== 'string') || (reason !== undefined && typeof reason !== 'string') };
 }
 
-const CHANNELS = [
+/** The four steering messages, each a signal and an Update of the same name (a train takes them too). */
+export const STEERING_CHANNELS = [
   ['promote', promoteSignal, promoteUpdate],
   ['abort', abortSignal, abortUpdate],
   ['pause', pauseSignal, pauseUpdate],
@@ -59,7 +60,7 @@ export class Steering {
 
   /** Registers the four signals and the four Updates of the same names. */
   listen(): void {
-    for (const [name, signal, update] of CHANNELS) {
+    for (const [name, signal, update] of STEERING_CHANNELS) {
       setHandler(signal, (payload?: unknown) => {
         const request = readSteeringRequest(payload);
         if (request.malformed && name === 'abort') {

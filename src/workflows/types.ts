@@ -1,6 +1,6 @@
 import type { ReleaseInput } from '../config/release-input';
 import type { ReleaseConfig, Strategy } from '../config/schema';
-import type { CheckResult, Phase } from './domain';
+import type { CheckResult, CompensationState, Phase, TrainOutcome, TrainPhase, TrainServiceState } from './domain';
 
 /** Input of the `release` workflow (config/release-input.ts, which checks it). */
 export type { ReleaseInput };
@@ -135,4 +135,54 @@ export interface ReleaseReport {
   strategy: Strategy;
   outcome: Outcome;
   startedAt: string;
+}
+
+/** Input of `train` (`docutag-release train start`): src/config/train.ts reads and checks it. */
+export type { TrainInput } from '../config/train-input';
+
+export const trainWorkflowId = (name: string) => `train-${name}`;
+
+/** One service of a train as `train status` shows it; its release's own phase and weight come from its workflow. */
+export interface TrainServiceStatus {
+  /** `<namespace>/<service>`. */
+  service: string;
+  version: string;
+  /** 1-based; services of a `parallel:` group share it. */
+  stage: number;
+  /** The service's release (and, later, its compensation) workflow: release-<namespace>-<service>. */
+  workflowId: string;
+  state: TrainServiceState;
+  /** The release's outcome and reason once it ended. */
+  outcome: Outcome | null;
+  reason: string | null;
+  /** The primary's revision (and version) serving before the train released it: what compensation goes back to. */
+  recorded: { revision: number; version: string | null } | null;
+  compensation: { state: CompensationState; toRevision: number | null; reason: string | null } | null;
+}
+
+export interface TrainStatus {
+  workflowId: string;
+  name: string;
+  phase: TrainPhase;
+  compensate: boolean;
+  /** The stage running now (1-based), 0 before the first. */
+  stage: number;
+  stages: number;
+  services: TrainServiceStatus[];
+  /** The most recent events, oldest first; bounded. */
+  events: ReleaseEvent[];
+  /** Why the train stopped, once it has. */
+  stoppedBy: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface TrainResult {
+  outcome: TrainOutcome;
+  reason: string;
+  status: TrainStatus;
+}
+
+export function trainExitCode(outcome: TrainOutcome): number {
+  return outcome === 'promoted' ? EXIT_CODES.succeeded : outcome === 'failed' ? EXIT_CODES.failed : EXIT_CODES.rolledBack;
 }

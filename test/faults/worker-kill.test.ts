@@ -4,7 +4,6 @@
  * `docutag-release worker` process. Each release must end as it would have without the kills, with
  * its weights in order, none skipped, none repeated. Seeded: FAULT_SEED replays the same choices.
  */
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -16,6 +15,7 @@ import { faultSeed, Random } from './seed';
 
 const RELEASES = 20;
 const SCHEDULE = [25, 50, 75, 100];
+const UNINSTALL_MS = 3_000;
 
 interface Plan {
   config: ReleaseConfig;
@@ -49,7 +49,8 @@ function progressMarks(calls: HelmCall[], weights: number[], config: ReleaseConf
 /**
  * The marks a release passes after its canary is installed, in order: a kill there finds it testing,
  * analysing, promoting or rolling back. (Kills during the install come anyway: another release's
- * mark finds it there.) The last step, removing the canary, is left out.
+ * mark finds it there.) The last step, removing the canary, is left out: it is slowed down so that a
+ * kill after "weight 0" still finds the release running.
  */
 function killMarks(failAt: number | null): string[] {
   const reached = failAt === null ? SCHEDULE : SCHEDULE.filter((weight) => weight <= failAt);
@@ -99,6 +100,9 @@ describe('the worker SIGKILLed during 20 releases', () => {
         killedAt: [],
       };
     });
+    // Removing the canary takes 3 s: a kill due after the last mark ("weight 0", plus up to 400 ms,
+    // plus a replacement worker's start) still finds the release running, on the slowest machine.
+    writeFileSync(path.join(harness.helmDir, 'delays.json'), JSON.stringify(Object.fromEntries(runs.map(({ plan: { config } }) => [`uninstall ${config.helm.releases.canary}`, UNINSTALL_MS]))));
     harness.prometheus.answer = (query) => {
       const run = runs.find(({ plan: { config } }) => query.includes(`${config.service.namespace}-${config.traffic.canaryService}-[0-9]`));
       if (!run || query.includes('histogram_quantile')) return { value: 120 };
@@ -108,18 +112,9 @@ describe('the worker SIGKILLed during 20 releases', () => {
     };
 
     // The worker and its replacements.
-    let worker: ChildProcess;
-    let workerReady = false;
-    const spawnWorker = () => {
-      workerReady = false;
-      const child = harness.spawnWorker({ DOCUTAG_STICKY_QUEUE_TIMEOUT: '1s', DOCUTAG_WORKFLOW_BUNDLE: bundleFile });
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (String(chunk).includes('worker on task queue')) workerReady = true;
-      });
-      return child;
-    };
-    worker = spawnWorker();
-    while (!workerReady) await sleep(50);
+    const spawnWorker = () => harness.spawnWatchedWorker({ DOCUTAG_STICKY_QUEUE_TIMEOUT: '1s', DOCUTAG_WORKFLOW_BUNDLE: bundleFile });
+    let worker = spawnWorker();
+    while (!worker.ready()) await sleep(50);
 
     // The releases, started at seeded moments within 16 s, so that a kill finds them at different steps.
     const testStart = Date.now();
@@ -147,7 +142,7 @@ describe('the worker SIGKILLed during 20 releases', () => {
       const now = Date.now();
       if (process.env.FAULT_DEBUG && now - lastReport > 5000) {
         lastReport = now;
-        process.stdout.write(`+${now - testStart}ms: ${runs.filter((run) => run.finishedAt).length} settled, ${kills.length} kills, worker ${workerReady ? 'ready' : 'starting'}; ${runs.map((run) => harness.canaryWeights(run.plan.config).at(-1) ?? '-').join(' ')}\n`);
+        process.stdout.write(`+${now - testStart}ms: ${runs.filter((run) => run.finishedAt).length} settled, ${kills.length} kills, worker ${worker.ready() ? 'ready' : 'starting'}; ${runs.map((run) => harness.canaryWeights(run.plan.config).at(-1) ?? '-').join(' ')}\n`);
       }
       for (const run of runs) {
         if (run.markSeenAt !== undefined || run.finishedAt !== undefined) continue;
@@ -159,16 +154,17 @@ describe('the worker SIGKILLed during 20 releases', () => {
         const weights = harness.canaryWeights(run.plan.config);
         return weights.includes(50) || (weights.length > 1 && weights.at(-1) === 0);
       });
-      if (due.length && workerReady && spread) {
+      if (due.length && worker.ready() && spread) {
         for (const run of runs) if (running(run, now)) run.killedAt.push(progressMarks(calls, harness.canaryWeights(run.plan.config), run.plan.config).at(-1) ?? 'starting');
-        worker.kill('SIGKILL');
-        await new Promise((resolve) => (worker.exitCode !== null || worker.signalCode !== null ? resolve(null) : worker.once('exit', resolve)));
+        const { child } = worker;
+        child.kill('SIGKILL');
+        await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.once('exit', resolve)));
         kills.push(Date.now());
         worker = spawnWorker();
       }
       await sleep(100);
     }
-    worker.kill('SIGTERM');
+    worker.child.kill('SIGTERM');
 
     const summary = runs.map(({ plan, startedAt, finishedAt, result, killedAt }, index) =>
       `#${index} ${plan.failAt === null ? 'healthy' : `fails at ${plan.failAt}%`} start +${startedAt! - testStart}ms, kill after "${plan.killMark}"+${plan.killDelayMs}ms, killed at ${killedAt.map((mark) => `"${mark}"`).join(', ') || 'no step'}, ${result?.outcome ?? 'no result'} after ${finishedAt! - startedAt!}ms`);

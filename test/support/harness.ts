@@ -224,6 +224,16 @@ export class ReleaseHarness {
     return child;
   }
 
+  /** A worker process (spawnWorker) and whether it has said it polls its task queue: the fault suites replace killed ones. */
+  spawnWatchedWorker(extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; ready: () => boolean } {
+    let ready = false;
+    const child = this.spawnWorker(extraEnv);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (String(chunk).includes('worker on task queue')) ready = true;
+    });
+    return { child, ready: () => ready };
+  }
+
   async stop(): Promise<void> {
     for (const child of this.children) if (child.exitCode === null) child.kill('SIGKILL');
     await this.stopWorker();

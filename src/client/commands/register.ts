@@ -7,6 +7,7 @@ import { listCommand, statusCommand, watchCommand } from './observe';
 import { startCommand } from './start';
 import { rollbackCommand } from './rollback';
 import { steerCommand, type SteeringSignal } from './steer';
+import { trainStartCommand, trainStatusCommand, trainSteerCommand, trainWatchCommand } from './train';
 import { validateCommand } from './validate';
 import { CliError } from '../errors';
 import { EXIT_CODES } from '../../workflows/types';
@@ -149,6 +150,33 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .option('--reason <text>', 'why, for the record')
     .option('--json', 'machine-readable output')
     .action(run((service, options) => migrateApproveCommand(service, options, io, env)));
+
+  const train = program.command('train').description('a release train: several services released in order (or side by side), stopped at the first failure, the promoted ones rolled back with compensate: true');
+  train
+    .command('start')
+    .description('start the train in the file: every release config it names is checked first')
+    .requiredOption('--config <file>', 'train file (YAML): name, compensate, services')
+    .option('--wait', 'follow the train to its end; exit 0 promoted, 3 rolled back or stopped, 4 failed')
+    .option('--json', 'machine-readable output')
+    .action(run((options) => trainStartCommand(options, io, env)));
+  train
+    .command('status <train>')
+    .description("each service's state in the train, and the phase and weight of those releasing now")
+    .option('--json', 'machine-readable output')
+    .action(run((id, options) => trainStatusCommand(id, options, io, env)));
+  train
+    .command('watch <train>')
+    .description('follow the train: a new table on each change; exit code of its outcome')
+    .option('--json', 'machine-readable output')
+    .action(run((id, options) => trainWatchCommand(id, options, io, env)));
+  for (const signal of ['promote', 'abort', 'pause', 'resume'] as const) {
+    train
+      .command(`${signal} <train>`)
+      .description({ promote: 'the releases running now skip their remaining steps', abort: 'the releases running now roll back, nothing further starts, then compensation', pause: 'the releases running now hold their weight', resume: 'the paused releases go on' }[signal])
+      .option('--reason <text>', 'why, for the record')
+      .option('--by <who>', 'who steers (default: user@host)')
+      .action(run((id, options) => trainSteerCommand(signal, id, options, io, env)));
+  }
 
   program
     .command('worker')

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client, type Connection, type WorkflowStartOptions } from '@temporalio/client';
 import { loadConfigFile, RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN, strategySchema } from '../../config';
-import { SEARCH_ATTRIBUTES, statusQuery, TASK_QUEUE } from '../../workflows/messages';
+import { initialSearchAttributes, statusQuery, TASK_QUEUE } from '../../workflows/messages';
 import { EXIT_CODES, releaseWorkflowId, type ReleaseInput } from '../../workflows/types';
 import type { release } from '../../workflows/release';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
@@ -62,13 +62,7 @@ export async function startReleaseWorkflow(client: Client, input: ReleaseInput, 
       workflowId: releaseWorkflowId(service.namespace, service.name),
       args: [input] as [ReleaseInput],
       workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTES.service, value: `${service.namespace}/${service.name}` },
-        { key: SEARCH_ATTRIBUTES.version, value: input.version },
-        { key: SEARCH_ATTRIBUTES.strategy, value: input.config.strategy },
-        { key: SEARCH_ATTRIBUTES.phase, value: 'Initializing' },
-        { key: SEARCH_ATTRIBUTES.weight, value: 0 },
-      ],
+      typedSearchAttributes: [...initialSearchAttributes(input.config, input.version)],
       ...options,
     });
   try {

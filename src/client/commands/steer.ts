@@ -2,6 +2,7 @@ import os from 'node:os';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { abortSignal, abortUpdate, pauseSignal, pauseUpdate, promoteSignal, promoteUpdate, resumeSignal, resumeUpdate, type SteeringRequest } from '../../workflows/messages';
 import { followRelease } from '../follow';
+import { followTrain } from './train';
 import type { CliIO } from '../output';
 import { connectClient, notFound, resolveReleaseId } from '../temporal';
 
@@ -84,7 +85,8 @@ export async function steerCommand(signal: SteeringSignal, idOrService: string, 
         io.out(`${answer.reply} (${id})`);
         break;
     }
-    return options.wait ? await followRelease(handle, io) : 0;
+    if (!options.wait) return 0;
+    return id.startsWith('train-') ? await followTrain(client, handle, io) : await followRelease(handle, io);
   } finally {
     await close();
   }

@@ -15,3 +15,4 @@ export * from './match';
 export * from './notifications';
 export * from './revert';
 export * from './windows';
+export * from './train';
