@@ -143,3 +143,19 @@ test('records a migration in phase 1: a reported direct release and a forced app
   await record('migration-phase-1-forced', async () => migration);
   await migration.terminate('recorded');
 });
+
+test('records a train stopped by its second service, the first compensated, and the revert that put it back', async () => {
+  const [first, second] = [harness.config({ analysis: { stepWeight: 50 } }), harness.config({ analysis: { stepWeight: 50 } })];
+  for (const config of [first, second]) harness.seedPrimary(config, '1.0.0', 2);
+  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: query.includes(`${second.traffic.canaryService}-`) ? 50 : 99.9 });
+  await record('train-compensated', async () => {
+    const handle = await harness.client.workflow.start('train', {
+      taskQueue: TASK_QUEUE,
+      workflowId: `train-recorded-${first.service.name}`,
+      args: [{ name: 'recorded', compensate: true, stages: [{ services: [{ config: first, version: '1.1.0' }] }, { services: [{ config: second, version: '1.1.0' }] }] }],
+    });
+    await handle.result();
+    return handle;
+  });
+  await record('revert-reverted', async () => ({ workflowId: releaseWorkflowId('shop', first.service.name) }));
+});

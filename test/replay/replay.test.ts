@@ -10,7 +10,7 @@ const OLDER_RECORDINGS = ['before-local-weight-changes', 'before-steering-checkp
 const histories = readdirSync(FIXTURES).filter((file) => file.endsWith('.json'));
 const allHistories = [...histories, ...OLDER_RECORDINGS.flatMap((dir) => readdirSync(path.join(FIXTURES, dir)).filter((file) => file.endsWith('.json')).map((file) => `${dir}/${file}`))];
 
-describe('replay of recorded release, drill and migration histories against the current workflow code', () => {
+describe('replay of recorded release, drill, migration, train and revert histories against the current workflow code', () => {
   test('the recorded histories include canary, blue-green and direct releases, promoted and rolled back', () => {
     expect(histories).toEqual(
       expect.arrayContaining([
@@ -25,6 +25,8 @@ describe('replay of recorded release, drill and migration histories against the 
         'drill-passed.json',
         'drill-release-rolled-back.json',
         'migration-phase-1-forced.json',
+        'train-compensated.json',
+        'revert-reverted.json',
       ]),
     );
   });
