@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { CliIO } from '../output';
 import { analyzeCommand } from './analyze';
+import { getCommand } from './get';
 import { drillControlCommand, drillListCommand, drillRunCommand, drillScheduleCommand } from './drill';
 import { migrateApproveCommand, migrateStartCommand, migrateStatusCommand } from './migrate';
 import { listCommand, statusCommand, watchCommand } from './observe';
@@ -90,6 +91,13 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     if (signal === 'promote' || signal === 'abort') command.option('--wait', 'then follow the release to its end; exit 0 promoted, 3 rolled back, 4 failed');
     command.action(run((id, options) => steerCommand(signal as SteeringSignal, id, options, io, env)));
   }
+
+  program
+    .command('get [namespace]')
+    .description("Flagger's canary table for the latest release of each service: NAME, STATUS, WEIGHT, LASTTRANSITIONTIME (every namespace when none is given)")
+    .option('-w, --watch', 'after the table, a new line whenever a service changes, as kubectl get -w')
+    .option('--json', 'machine-readable output')
+    .action(run((namespace, options) => getCommand(namespace, options, io, env)));
 
   program
     .command('list')
