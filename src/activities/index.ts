@@ -65,6 +65,8 @@ export interface GuardWatchResult {
 interface RollbackProgress {
   release: string;
   newestBefore: number;
+  /** What a retry waits for, for the Web UI's pending-activity view. */
+  waiting?: string;
 }
 
 /** How often a retry looks at a lost attempt's pending rollback. */
@@ -116,8 +118,10 @@ export function createActivities(deps: ActivityDeps, facts: WorkerFacts = {}) {
       const found = lostRollback(await deps.deployer.history({ ...args, max: 10 }), newestBefore, args.revision);
       if (found.kind === 'landed') return deps.deployer.describe({ target: args.target, release: args.release });
       if (found.kind === 'none' || Date.now() > deadline) return null;
-      heartbeat(`waiting for the lost attempt's helm rollback ${args.release} ${args.revision} to finish`);
-      await new Promise((resolve) => setTimeout(resolve, ROLLBACK_POLL_MS));
+      // The progress goes again with every beat: a string here would erase newestBefore, and a third attempt would roll back twice.
+      heartbeat({ release: args.release, newestBefore, waiting: `the lost attempt's helm rollback ${args.release} ${args.revision}` } satisfies RollbackProgress);
+      // Context.sleep ends at a cancellation (a heartbeat timeout): a lost attempt stops polling.
+      await Context.current().sleep(ROLLBACK_POLL_MS);
     }
   };
   const callHook = async (args: HookCall): Promise<WebhookOutcome> => {
@@ -231,6 +235,8 @@ export function createActivities(deps: ActivityDeps, facts: WorkerFacts = {}) {
         const { attempt, heartbeatDetails } = Context.current().info;
         const recorded = (heartbeatDetails as RollbackProgress | undefined)?.newestBefore;
         if (attempt > 1 && typeof recorded === 'number') {
+          // Recorded for this attempt at once: an adapter's tick (a slow helm history) re-sends the last details, never none.
+          heartbeat({ release: args.release, newestBefore: recorded } satisfies RollbackProgress);
           const landed = await lostRollbackLanded(args, recorded);
           if (landed) return landed;
         }

@@ -2,7 +2,7 @@ import { ApplicationFailure, WorkflowFailedError, type WorkflowHandle } from '@t
 import { statusQuery } from '../workflows/messages';
 import { EXIT_CODES, exitCodeFor, INVALID_INPUT_FAILURE, type ReleaseResult, type ReleaseStatus } from '../workflows/types';
 import { formatMs } from '../workflows/domain/duration';
-import { printable, renderStatus, weightBar, type CliIO } from './output';
+import { printable, renderStatus, trafficBar, type CliIO } from './output';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -37,7 +37,7 @@ export interface FollowOptions {
  */
 export async function followRelease(handle: WorkflowHandle, io: CliIO, options: FollowOptions = {}): Promise<number> {
   const printed = new Set<string>();
-  let lastWeight = -1;
+  let lastBar = '';
   let lastMatch: string | undefined;
   let waitingForWorker = false;
   const printNew = (status: ReleaseStatus) => {
@@ -61,9 +61,10 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
       return;
     }
     // A direct release moves no traffic: its story is the events, as the deploy script printed it.
-    if (status.strategy !== 'direct' && status.operation !== 'revert' && status.canaryWeight !== lastWeight) {
-      lastWeight = status.canaryWeight;
-      io.out(`          canary ${weightBar(status.canaryWeight)}  ${status.phase}`);
+    const bar = trafficBar(status);
+    if (status.strategy !== 'direct' && status.operation !== 'revert' && bar !== lastBar) {
+      lastBar = bar;
+      io.out(`          ${bar}  ${status.phase}`);
     }
   };
   for (;;) {

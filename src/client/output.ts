@@ -40,6 +40,18 @@ export function weightBar(canaryWeight: number, width = 20): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${String(canaryWeight).padStart(3)}%`;
 }
 
+/** Phases after promotion: the primary serves the new version, whatever the canary track's weight (0 once the canary is removed). */
+const PROMOTED_PHASES: ReadonlySet<string> = new Set(['Finalising', 'Baking', 'Succeeded']);
+
+/**
+ * Where the new version's traffic stands, as a person reads it: the canary (green) bar while it is
+ * tried, and once promoted `1.1.0 on the primary` at 100%, not the canary track's 0%.
+ */
+export function trafficBar(status: Pick<ReleaseStatus, 'phase' | 'canaryWeight' | 'version' | 'strategy'>, width = 20): string {
+  if (PROMOTED_PHASES.has(status.phase)) return `${weightBar(100, width)}  ${line(status.version)} on the primary`;
+  return `${weightBar(status.canaryWeight, width)}  ${status.strategy === 'blueGreen' ? 'green' : 'canary'}`;
+}
+
 export function checkLine(check: CheckResult): string {
   return `  ${check.passed ? '✓' : '✗'} ${line(check.reason)}`;
 }
@@ -58,7 +70,7 @@ export function renderStatus(status: ReleaseStatus, options: { events?: number }
       : status.strategy === 'abTesting'
         ? // No weight to draw: the canary gets the requests that match, and no others.
           `A/B    ${status.match ? line(`canary ← requests where ${status.match}`) : 'canary ← no requests yet (router not in place)'}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`
-        : `${status.strategy === 'blueGreen' ? 'green ' : 'canary'} ${weightBar(status.canaryWeight)}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`,
+        : `${trafficBar(status)}  iteration ${status.iteration}  failed checks ${status.failedChecks}/${status.threshold}`,
     ...status.lastChecks.map(checkLine),
   ];
   if (status.notificationFailures) lines.push(`  ! ${status.notificationFailures} notification(s) failed`);

@@ -19,7 +19,7 @@ import { connectWhenServing } from '../support/temporal';
 import { toolPath } from '../support/tools';
 import type { HelmTarget } from '../activities/ports';
 import { startReleaseWorkflow } from '../client/commands/start';
-import { weightBar } from '../client/output';
+import { trafficBar } from '../client/output';
 import { loadConfigFile, strategySchema, type ReleaseConfig, type Strategy } from '../config';
 import { formatSnapshot, LoadGenerator, type LoadSnapshot } from '../load/load-generator';
 import { createLocalAdapters, type AppliedWeights, type LocalAdapters } from '../targets/local/adapters';
@@ -233,7 +233,7 @@ async function follow(client: Client, workflowId: string, load: LoadGenerator): 
     }
     if (status.phase !== lastPhase || status.canaryWeight !== lastWeight) {
       // An A/B test's weight never moves: its line says who reaches the canary.
-      out(`  ${status.phase.padEnd(12)} ${status.strategy === 'abTesting' ? `A/B canary ← ${status.match ? `requests where ${status.match}` : 'nobody yet'}` : weightBar(status.canaryWeight)}`);
+      out(`  ${status.phase.padEnd(12)} ${status.strategy === 'abTesting' ? `A/B canary ← ${status.match ? `requests where ${status.match}` : 'nobody yet'}` : trafficBar(status)}`);
       if (status.canaryWeight !== lastWeight) since = load.snapshot();
       lastPhase = status.phase;
       lastWeight = status.canaryWeight;

@@ -88,11 +88,13 @@ describe('start', () => {
     expect(badVersion.err).toContain('--version');
   });
 
-  test('start --wait follows a healthy release to promotion and exits 0, showing the weight bar', async () => {
+  test('start --wait follows a healthy release to promotion and exits 0, showing the weight bar, and the new version at 100% once promoted (not the canary track\'s 0%)', async () => {
     const { file } = releaseFile();
     const result = await cli('start', '--config', file, '--version', '1.1.0', '--wait');
     expect(result.code).toBe(0);
-    expect(result.out).toContain('canary [██████████░░░░░░░░░░]  50%');
+    expect(result.out).toContain('[██████████░░░░░░░░░░]  50%  canary  Progressing');
+    expect(result.out).toContain('[████████████████████] 100%  1.1.0 on the primary  Succeeded');
+    expect(result.out).not.toMatch(/\[░{20}\]   0%  canary  (Finalising|Succeeded)/);
     expect(result.out).toContain('PROMOTED');
   });
 

@@ -5,7 +5,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { followRelease, renderResult } from '../../src/client/follow';
-import { printable, renderStatus, type CliIO } from '../../src/client/output';
+import { printable, renderStatus, trafficBar, type CliIO } from '../../src/client/output';
 import type { ReleaseResult, ReleaseStatus } from '../../src/workflows/types';
 
 const HOSTILE = [
@@ -106,4 +106,15 @@ describe('a one-command rollback shows what it does instead of a weight bar (iss
     expect(text).toContain('1.1.0 → 1.0.0');
     expect(text).not.toMatch(/[█░]/);
   });
+});
+
+describe('trafficBar', () => {
+  test.each([
+    ['the canary while it is tried', { phase: 'Progressing', canaryWeight: 30, strategy: 'canary' }, '[██████░░░░░░░░░░░░░░]  30%  canary'],
+    ['green while it is tested', { phase: 'Progressing', canaryWeight: 0, strategy: 'blueGreen' }, '[░░░░░░░░░░░░░░░░░░░░]   0%  green'],
+    ['rolled back: nothing on the canary', { phase: 'RolledBack', canaryWeight: 0, strategy: 'canary' }, '[░░░░░░░░░░░░░░░░░░░░]   0%  canary'],
+    ['promoted: the new version serves everything from the primary', { phase: 'Succeeded', canaryWeight: 0, strategy: 'canary' }, '[████████████████████] 100%  1.2.0 on the primary'],
+    ['finalising, the canary track emptied', { phase: 'Finalising', canaryWeight: 0, strategy: 'blueGreen' }, '[████████████████████] 100%  1.2.0 on the primary'],
+    ['baking', { phase: 'Baking', canaryWeight: 0, strategy: 'canary' }, '[████████████████████] 100%  1.2.0 on the primary'],
+  ] as const)('%s', (_, status, expected) => expect(trafficBar({ ...status, version: '1.2.0' })).toBe(expected));
 });
