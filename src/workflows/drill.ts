@@ -5,6 +5,7 @@ import { durationMs, judgeRound, metricChecks } from './domain';
 import { helmTargetOf, notificationRoute } from './run';
 import { judgeDrill } from './domain/drill';
 import { initialSearchAttributes } from './messages';
+import { releaseDetails, releaseSummary } from './story';
 import { release } from './release';
 import { releaseWorkflowId, type DrillInput, type DrillResult, type ReleaseResult } from './types';
 import { releaseTimings } from './timings';
@@ -49,6 +50,8 @@ export async function rollbackDrill(input: DrillInput): Promise<DrillResult> {
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{ config: drillConfig, version: drill.version, requestedBy: `drill (${input.trigger ?? 'manual'}) ${workflowInfo().workflowId}` }],
       typedSearchAttributes: [...initialSearchAttributes(config, drill.version)],
+      staticSummary: `${releaseSummary(config, drill.version)} (rollback drill)`,
+      staticDetails: releaseDetails(drillConfig),
     });
   } catch (error) {
     const message = (error as Error).message;

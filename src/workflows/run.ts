@@ -4,7 +4,7 @@
  * Flagger's webhooks as durable gates (gates.ts). Strategies (canary.ts, blue-green.ts, direct.ts)
  * compose these; every decision comes from `domain/`.
  */
-import { CancellationScope, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ReleaseActivities } from '../activities';
 import type { HelmTarget, NotifierName, ReleaseRevision, Severity, TrafficSplit } from '../activities/ports';
 import {
@@ -28,6 +28,7 @@ import {
 } from './domain';
 import { SEARCH_ATTRIBUTES, statusQuery } from './messages';
 import { ReleaseMetrics } from './metrics';
+import { currentDetails } from './story';
 import { Steering } from './steering';
 import { GATE_ACTIVITY_PATCH, PROMOTION_ACTIVITY_PATCH, Webhooks } from './gates';
 import { Rounds, type RoundComparison } from './rounds';
@@ -300,6 +301,8 @@ export class ReleaseRun {
     log.info(message, { service: this.config.service.name, phase: this.status.phase });
     this.metrics.observe(this.status);
     if (forward) this.eventHooks.forward(event, this.status.phase);
+    // The Web UI's current details; metadata, not a command.
+    setCurrentDetails(currentDetails(this.status));
   }
 
   setPhase(phase: Phase): void {

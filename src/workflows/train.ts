@@ -13,6 +13,7 @@ import { initialSearchAttributes, trainStatusQuery, type SteeringRequest } from 
 import { release } from './release';
 import { revert } from './revert';
 import { helmTargetOf } from './run';
+import { releaseDetails, releaseSummary } from './story';
 import { failureMessage } from './steered';
 import { readSteeringRequest, STEERING_CHANNELS } from './steering';
 import { INVALID_INPUT_FAILURE, releaseWorkflowId, type ReleaseResult, type TrainInput, type TrainResult, type TrainServiceStatus, type TrainStatus } from './types';
@@ -218,6 +219,8 @@ async function startRelease(member: Member, input: TrainInput, record: (message:
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
       args: [{ config, version, requestedBy: `train ${input.name}${input.requestedBy ? ` (${input.requestedBy})` : ''}` }],
       typedSearchAttributes: [...initialSearchAttributes(config, version)],
+      staticSummary: `${releaseSummary(config, version)} (train ${input.name})`,
+      staticDetails: releaseDetails(config),
     });
     member.status.state = 'running';
     record(`Started ${member.status.workflowId}: ${config.strategy} of ${member.status.service} ${version}`);

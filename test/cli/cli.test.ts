@@ -93,7 +93,7 @@ describe('start', () => {
     const result = await cli('start', '--config', file, '--version', '1.1.0', '--wait');
     expect(result.code).toBe(0);
     expect(result.out).toContain('[██████████░░░░░░░░░░]  50%  canary  Progressing');
-    expect(result.out).toContain('[████████████████████] 100%  1.1.0 on the primary  Succeeded');
+    expect(result.out).toMatch(/\[█{20}\] 100%  1\.1\.0 on the primary  (Finalising|Baking|Succeeded)/);
     expect(result.out).not.toMatch(/\[░{20}\]   0%  canary  (Finalising|Succeeded)/);
     expect(result.out).toContain('PROMOTED');
   });

@@ -9,6 +9,7 @@ import { loadTrainFile } from '../../config/train';
 import { statusQuery, TASK_QUEUE, trainStatusQuery } from '../../workflows/messages';
 import { EXIT_CODES, trainExitCode, trainWorkflowId, type ReleaseStatus, type TrainResult, type TrainServiceStatus, type TrainStatus } from '../../workflows/types';
 import type { train } from '../../workflows/train';
+import { releaseSummary } from '../../workflows/story';
 import { CliError } from '../errors';
 import { endedWithoutResult } from '../follow';
 import { printable, weightBar, type CliIO } from '../output';
@@ -35,7 +36,14 @@ export async function trainStartCommand(options: { config: string; wait?: boolea
   try {
     let handle: WorkflowHandleWithFirstExecutionRunId<typeof train>;
     try {
-      handle = await client.workflow.start<typeof train>('train', { taskQueue: TASK_QUEUE, workflowId, args: [input], workflowIdConflictPolicy: 'FAIL' });
+      handle = await client.workflow.start<typeof train>('train', {
+        taskQueue: TASK_QUEUE,
+        workflowId,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: `train ${input.name}: ${services.map((service) => `${service.config.service.namespace}/${service.config.service.name} → ${service.version}`).join(', ')}`.slice(0, 400),
+        staticDetails: input.stages.map((stage, index) => `${index + 1}. ${stage.services.map((service) => releaseSummary(service.config, service.version)).join(' ∥ ')}`).join('\n') + (input.compensate ? '\n\ncompensate: a failure rolls the promoted services back, newest first' : ''),
+      });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       throw new CliError(`train ${input.name} is already running: ${workflowId}. Watch it with \`docutag-release train watch ${workflowId}\` or stop it with \`docutag-release train abort ${workflowId}\`.`);
