@@ -43,6 +43,7 @@ case "${1:-path}" in
       --search-attribute ReleaseService=Keyword --search-attribute ReleaseVersion=Keyword \
       --search-attribute ReleaseStrategy=Keyword --search-attribute ReleasePhase=Keyword \
       --search-attribute ReleaseWeight=Int \
+      --search-attribute ReleaseOutcome=Keyword \
       --log-level warn
     ;;
   *) echo "usage: $0 path|start" >&2; exit 2 ;;

@@ -34,6 +34,8 @@ export const SEARCH_ATTRIBUTES = {
   strategy: defineSearchAttributeKey('ReleaseStrategy', SearchAttributeType.KEYWORD),
   phase: defineSearchAttributeKey('ReleasePhase', SearchAttributeType.KEYWORD),
   weight: defineSearchAttributeKey('ReleaseWeight', SearchAttributeType.INT),
+  /** Set when the release ends: promoted, rolledBack, failed, reverted, revertedAfterPromotion. */
+  outcome: defineSearchAttributeKey('ReleaseOutcome', SearchAttributeType.KEYWORD),
 } as const;
 
 /** The search attributes a release starts with (then upserted on each phase change). */

@@ -67,6 +67,9 @@ export const NOTIFIERS_PATCH = 'notifiers-beyond-slack';
 /** Releases recorded before deployment windows read no worker freezes at their start. */
 export const WINDOWS_PATCH = 'deployment-windows';
 
+/** The outcome as the search attribute ReleaseOutcome (the Web UI's saved views: rolled back this week). */
+export const OUTCOME_ATTRIBUTE_PATCH = 'outcome-search-attribute';
+
 /**
  * Where a release's messages go: the notifiers its config enabled and Slack's channel, or null when
  * it tells nobody (releases recorded with Slack off told nobody, and still do).
@@ -329,6 +332,8 @@ export class ReleaseRun {
   }
 
   private finish(outcome: Outcome, reason: string): ReleaseResult {
+    // Releases recorded before the outcome was a search attribute end without it, as they did.
+    if (patched(OUTCOME_ATTRIBUTE_PATCH)) upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.outcome, value: outcome }]);
     const finishedMs = Date.now();
     this.status.finishedAt = new Date(finishedMs).toISOString();
     this.record(`Release ${outcome}: ${reason}`);

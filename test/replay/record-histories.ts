@@ -159,3 +159,14 @@ test('records a train stopped by its second service, the first compensated, and 
   });
   await record('revert-reverted', async () => ({ workflowId: releaseWorkflowId('shop', first.service.name) }));
 });
+
+test('records a rolled-back canary that sets ReleaseOutcome (after the outcome-search-attribute patch)', async () => {
+  await record('canary-rolled-back-outcome', async () => {
+    const config = harness.config({ analysis: { stepWeight: 50, threshold: 1 } });
+    harness.seedPrimary(config, '1.0.0');
+    harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 900 } : { value: 99.9 });
+    const handle = await harness.start(config, '1.1.0');
+    await handle.result();
+    return handle;
+  });
+});

@@ -27,6 +27,7 @@ describe('replay of recorded release, drill, migration, train and revert histori
         'migration-phase-1-forced.json',
         'train-compensated.json',
         'revert-reverted.json',
+        'canary-rolled-back-outcome.json',
       ]),
     );
   });

@@ -29,3 +29,23 @@ test('a release starts with its summary and plan, and its current details follow
   await handle.result();
   expect(await currentDetails(handle)).toMatch(/^\*\*Succeeded\*\*/);
 });
+
+test('the outcome is the search attribute ReleaseOutcome: a rolled-back release is found by it, as a saved view finds it', async () => {
+  const config = harness.config({ analysis: { interval: '1s', stepWeight: 50, threshold: 1 } });
+  harness.seedPrimary(config, '1.0.0');
+  harness.prometheus.answer = (query) => (query.includes('histogram_quantile') ? { value: 120 } : { value: query.includes(`-${config.traffic.canaryService}-[0-9]`) ? 80 : 99.9 });
+  const handle = await startReleaseWorkflow(harness.client, { config, version: '1.1.0' });
+  await handle.result();
+  expect((await handle.describe()).searchAttributes.ReleaseOutcome).toEqual(['rolledBack']);
+  const found = await eventually(
+    'visibility to index the outcome',
+    async () => {
+      const ids: string[] = [];
+      for await (const execution of harness.client.workflow.list({ query: `ReleaseOutcome = 'rolledBack' AND ReleaseService = 'shop/${config.service.name}'` })) ids.push(execution.workflowId);
+      return ids;
+    },
+    (ids) => ids.length > 0,
+    10_000,
+  );
+  expect(found).toEqual([handle.workflowId]);
+});
