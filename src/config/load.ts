@@ -135,7 +135,7 @@ function toConfigIssues(issue: { code: string; message: string; path: PropertyKe
   // A bad record key (a helm.set path): zod's own message is "Invalid key in record"; say what was wrong with it.
   if (issue.code === 'invalid_key' && issue.issues?.length) return [{ path: formatPath(issue.path), message: issue.issues.map((inner) => inner.message).join('; ') }];
   if (issue.code === 'unrecognized_keys' && issue.keys) {
-    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key; check its spelling against the config reference in the README' }));
+    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key; check its spelling against the config reference (docs/config.md)' }));
   }
   return [{ path: formatPath(issue.path), message: issue.message }];
 }

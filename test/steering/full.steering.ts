@@ -1,6 +1,6 @@
 /*
  * The whole steering matrix (`npm run test:steering`): every strategy, every boundary, every message.
- * It prints the matrix size and every failing cell; the README keeps its last result.
+ * It prints the matrix size and every failing cell; docs/cli.md keeps its last result.
  */
 import { runCells, SteeringMatrix, STRATEGIES, type Baseline, type MatrixStrategy } from './matrix';
 

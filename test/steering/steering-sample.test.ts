@@ -1,7 +1,7 @@
 /*
  * A seeded sample of the steering matrix (test/steering/matrix.ts) in every run: a different seed
  * each run unless STEERING_SEED is set, printed so a failing sample can be run again. The whole
- * matrix is `npm run test:steering`; its last result is in the README.
+ * matrix is `npm run test:steering`; its last result is in docs/cli.md.
  */
 import { runCells, sample, SteeringMatrix, STRATEGIES, type Baseline, type MatrixStrategy } from './matrix';
 

@@ -14,7 +14,7 @@ export const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
 
 /**
- * Building the binaries the first time takes long on 2 cores (see README "The local cluster"); .ci/run
+ * Building the binaries the first time takes long on 2 cores (see docs/development.md "The local cluster"); .ci/run
  * builds them before the tests. Test files look them up in a hook of their own with this timeout.
  */
 export const TOOLS_TIMEOUT_MS = 90 * 60_000;
