@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { CliIO } from '../output';
 import { analyzeCommand } from './analyze';
 import { getCommand } from './get';
+import { deployScriptCommand } from './deploy-script';
 import { drillControlCommand, drillListCommand, drillRunCommand, drillScheduleCommand } from './drill';
 import { migrateApproveCommand, migrateStartCommand, migrateStatusCommand } from './migrate';
 import { listCommand, statusCommand, watchCommand } from './observe';
@@ -98,6 +99,11 @@ export function registerCommands(program: Command, run: Runner, io: CliIO, env: 
     .option('-w, --watch', 'after the table, a new line whenever a service changes, as kubectl get -w')
     .option('--json', 'machine-readable output')
     .action(run((namespace, options) => getCommand(namespace, options, io, env)));
+
+  program
+    .command('deploy-with-rollback <release> <namespace> <values-file>')
+    .description("DocuTag's deploy script as a direct release: helm upgrade, rollout, helm test, helm rollback on failure, in the script's lines; exit 0 or 1 (env: CHART, VERSION_VALUE, TIMEOUT_TESTS)")
+    .action(run((release, namespace, valuesFile) => deployScriptCommand(release, namespace, valuesFile, io, env)));
 
   program
     .command('list')
