@@ -56,3 +56,15 @@ export function currentDetails(status: ReleaseStatus): string {
   if (last) lines.push('', `${last.at.slice(11, 19)} ${last.message}`);
   return lines.join('\n');
 }
+
+/**
+ * The Web UI's summary and details for a release being started, or none: a client may start one with
+ * an input the worker will still check and refuse, and metadata must never stop the start.
+ */
+export function startMetadata(config: ReleaseConfig, version: string): { staticSummary?: string; staticDetails?: string } {
+  try {
+    return { staticSummary: releaseSummary(config, version), staticDetails: releaseDetails(config) };
+  } catch {
+    return {};
+  }
+}

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { WorkflowExecutionAlreadyStartedError, type Client, type Connection, type WorkflowStartOptions } from '@temporalio/client';
 import { loadConfigFile, RELEASE_VERSION_HINT, RELEASE_VERSION_PATTERN, strategySchema } from '../../config';
 import { initialSearchAttributes, statusQuery, TASK_QUEUE } from '../../workflows/messages';
-import { releaseDetails, releaseSummary } from '../../workflows/story';
+import { startMetadata } from '../../workflows/story';
 import { EXIT_CODES, releaseWorkflowId, type ReleaseInput } from '../../workflows/types';
 import type { release } from '../../workflows/release';
 import { ensureSearchAttributes } from '../../temporal/search-attributes';
@@ -64,8 +64,7 @@ export async function startReleaseWorkflow(client: Client, input: ReleaseInput, 
       args: [input] as [ReleaseInput],
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: [...initialSearchAttributes(input.config, input.version)],
-      staticSummary: releaseSummary(input.config, input.version),
-      staticDetails: releaseDetails(input.config),
+      ...startMetadata(input.config, input.version),
       ...options,
     });
   try {
