@@ -26,6 +26,16 @@ export function endedWithoutResult(error: unknown, workflow: string, statusName:
   return EXIT_CODES.failed;
 }
 
+/** The events not yet in `seen` (which then holds them): each is printed once however often status is polled. */
+export function unseen<E extends { at: string; message: string }>(seen: Set<string>, events: readonly E[]): E[] {
+  return events.filter((event) => {
+    const key = `${event.at}|${event.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export interface FollowOptions {
   pollMs?: number;
   json?: boolean;
@@ -46,12 +56,7 @@ export async function followRelease(handle: WorkflowHandle, io: CliIO, options: 
       io.out(`\x1b[H\x1b[2J${renderStatus(status)}`);
       return;
     }
-    for (const event of status.events) {
-      const key = `${event.at}|${event.message}`;
-      if (printed.has(key)) continue;
-      printed.add(key);
-      io.out(`${event.at.slice(11, 19)}  ${printable(event.message, { singleLine: true })}`);
-    }
+    for (const event of unseen(printed, status.events)) io.out(`${event.at.slice(11, 19)}  ${printable(event.message, { singleLine: true })}`);
     // An A/B test shows its rule once it is in place, instead of a weight that never moves.
     if (status.strategy === 'abTesting') {
       if (status.match && status.match !== lastMatch) {

@@ -80,9 +80,11 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     status.stoppedBy = why;
     setPhase('Stopping');
   };
+  /** Whether a message fits the train now: one rule for the Update's validator, its handler and the signal. */
+  const decide = (name: SignalName, by: string | null) => decideTrainMessage(name, { phase: status.phase, running: running().map((member) => member.status.workflowId), compensate: input.compensate }, by ?? 'someone unnamed');
   const take = (name: SignalName, payload: unknown): { accepted: boolean; text: string } => {
     const request = readSteeringRequest(payload);
-    const decision = decideTrainMessage(name, { phase: status.phase, running: running().map((member) => member.status.workflowId), compensate: input.compensate }, request.by ?? 'someone unnamed');
+    const decision = decide(name, request.by);
     if (!decision.accepted) return { accepted: false, text: decision.why };
     record(request.reason ? `${decision.reply} (reason: ${request.reason})` : decision.reply);
     const forwarded: SteeringRequest = { by: `${request.by ?? 'someone unnamed'} (train ${input.name})`, ...(request.reason ? { reason: request.reason } : {}) };
@@ -107,7 +109,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
         validator: (payload: SteeringRequest) => {
           const request = readSteeringRequest(payload);
           if (request.malformed) throw new Error(`${name} refused: its payload must be { by?: string, reason?: string }, got ${JSON.stringify(payload)?.slice(0, 100)}`);
-          const decision = decideTrainMessage(name, { phase: status.phase, running: running().map((member) => member.status.workflowId), compensate: input.compensate }, request.by ?? 'someone unnamed');
+          const decision = decide(name, request.by);
           if (!decision.accepted) throw new Error(decision.why);
         },
       },
@@ -143,7 +145,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     while (!done) {
       await condition(() => done || outbox.length > 0 || (!siblingsStopped && (status.stoppedBy !== null || notPromoted() !== undefined)));
       const failed = notPromoted();
-      if (failed) stop(`${failed.status.service} ${failed.status.version} was not promoted (${failed.status.outcome ?? 'not started'}): ${failed.status.reason}`);
+      if (failed) stop(notPromotedReason(failed));
       if (status.stoppedBy !== null && !siblingsStopped) {
         siblingsStopped = true;
         // A failure in a parallel stage stops its siblings too (an abort already sent them its own).
@@ -153,7 +155,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     }
     for (const member of group) if (member.status.state === 'promoted') promotedInOrder.push(member);
     const failed = group.find((member) => member.status.state !== 'promoted');
-    if (failed) stop(`${failed.status.service} ${failed.status.version} was not promoted (${failed.status.outcome ?? 'not started'}): ${failed.status.reason}`);
+    if (failed) stop(notPromotedReason(failed));
   }
   for (const member of members) if (member.status.state === 'waiting') member.status.state = 'notStarted';
 
@@ -199,6 +201,9 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     status.stoppedBy,
   );
 }
+
+/** Why a service stops the train: `shop/api 1.4.0 was not promoted (rolledBack): …`. */
+const notPromotedReason = (member: Member) => `${member.status.service} ${member.status.version} was not promoted (${member.status.outcome ?? 'not started'}): ${member.status.reason}`;
 
 /** The primary's serving revision before the train touches it. Unreadable is not fatal: that service is then not compensated, and says so. */
 async function recordServing(member: Member, record: (message: string) => void): Promise<void> {

@@ -12,6 +12,7 @@ import { ConfigError, parseConfig, RELEASE_VERSION_PATTERN } from '../../config'
 import { statusQuery } from '../../workflows/messages';
 import type { ReleaseResult } from '../../workflows/types';
 import { deployScriptLine } from '../deploy-lines';
+import { unseen } from '../follow';
 import type { CliIO } from '../output';
 import { connectClient } from '../temporal';
 import { startReleaseWorkflow } from './start';
@@ -75,10 +76,7 @@ export async function deployScriptCommand(release: string, namespace: string, va
     io.out('✓ Prerequisites validated');
     const printed = new Set<string>();
     const show = (events: Array<{ at: string; message: string }>) => {
-      for (const event of events) {
-        const key = `${event.at}|${event.message}`;
-        if (printed.has(key)) continue;
-        printed.add(key);
+      for (const event of unseen(printed, events)) {
         const line = deployScriptLine(event.message);
         if (line) io.out(line);
       }

@@ -11,7 +11,7 @@ import { EXIT_CODES, trainExitCode, trainWorkflowId, type ReleaseStatus, type Tr
 import type { train } from '../../workflows/train';
 import { releaseSummary } from '../../workflows/story';
 import { CliError } from '../errors';
-import { endedWithoutResult } from '../follow';
+import { endedWithoutResult, unseen } from '../follow';
 import { printable, weightBar, type CliIO } from '../output';
 import { connectClient, notFound } from '../temporal';
 import { checkMetricsServer } from './validate';
@@ -114,12 +114,7 @@ export async function followTrain(client: Client, handle: WorkflowHandle, io: Cl
   const printed = new Set<string>();
   const show = (status: TrainStatus, releases: Record<string, ReleaseStatus>) => {
     if (options.json) return;
-    for (const event of status.events) {
-      const key = `${event.at}|${event.message}`;
-      if (printed.has(key)) continue;
-      printed.add(key);
-      io.out(`${event.at.slice(11, 19)}  ${printable(event.message, { singleLine: true })}`);
-    }
+    for (const event of unseen(printed, status.events)) io.out(`${event.at.slice(11, 19)}  ${printable(event.message, { singleLine: true })}`);
     const table = renderTrain(status, releases);
     if (table !== lastTable) io.out(table);
     lastTable = table;
